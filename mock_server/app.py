@@ -1,0 +1,183 @@
+"""The one place that wires Starlette: routes, body limits, errors, CORS and the access log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server.contract import Contract
+from mock_server.engine import Answer, Engine, Request, Settings
+
+access_log = logging.getLogger("mock_server.access")
+log = logging.getLogger("mock_server")
+
+
+class _ClientGone(Exception):
+    pass
+
+
+class ApiEndpoint:
+    """Every operation of the document, under its base path."""
+
+    def __init__(self, engine: Engine, openapi_bytes: bytes) -> None:
+        self.engine = engine
+        self.openapi = openapi_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] == "/openapi.json":
+            await self._openapi(scope, send)
+            return
+        routed = self.engine.route(scope["method"], scope["path"])
+        if isinstance(routed, Answer):
+            await _send(send, routed, scope)
+            return
+        op, path_params = routed
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        body = await self._read_body(headers, receive)
+        if isinstance(body, Answer):
+            await _send(send, body, scope, close=True)
+            return
+        request = Request(headers, scope.get("query_string", b"").decode("latin-1"), body, path_params)
+        await _send(send, self.engine.respond(op, request), scope)
+
+    async def _openapi(self, scope: Scope, send: Send) -> None:
+        if scope["method"] not in ("GET", "HEAD"):
+            await _send(send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET"}), scope)
+            return
+        headers = [
+            (b"content-length", str(len(self.openapi)).encode()),
+            (b"content-type", b"application/json"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": self.openapi})
+
+    async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes | Answer | None:
+        limit = self.engine.settings.max_body
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return _too_large(limit)  # refused before a byte of it is read
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.engine.settings.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        raise _ClientGone
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        return _too_large(limit)
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            seconds = f"{self.engine.settings.body_timeout:g}"
+            return Answer(408, {"detail": f"Request body not received within {seconds} s"})
+        if not size and declared is None and "transfer-encoding" not in headers:
+            return None
+        return b"".join(chunks)
+
+
+def _too_large(limit: int) -> Answer:
+    return Answer(413, {"detail": f"Request body larger than the limit of {limit} bytes"})
+
+
+async def _send(send: Send, answer: Answer, scope: Scope, *, close: bool = False) -> None:
+    payload = answer.encode()
+    raw_headers = [(b"content-length", str(len(payload)).encode())]
+    if not answer.empty:
+        raw_headers.append((b"content-type", b"application/json"))
+    raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items())
+    if close:
+        raw_headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class AccessLog:
+    """One line per request: client, method, path (never the query or headers), status, time."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def record(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            client = scope.get("client") or ("-", 0)
+            access_log.info(
+                '%s "%s %s" %s %.1fms', client[0], scope["method"], scope["path"], status or "-", elapsed
+            )
+
+
+class JSONCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with its refusals of a preflight answered in JSON like every other 4xx."""
+
+    def preflight_response(self, request_headers: Any) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code >= 400:
+            detail = bytes(response.body).decode("utf-8", "replace")
+            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+            headers.pop("content-type", None)
+            return JSONResponse({"detail": detail}, response.status_code, headers=headers)
+        return response
+
+
+async def _server_error(request: StarletteRequest, exc: Exception) -> Response:
+    log.exception("unexpected error while answering %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse({"detail": "Internal error in the mock server (a bug: please report it)"}, 500)
+
+
+async def _ignore_client_gone(request: StarletteRequest, exc: Exception) -> Response:
+    return Response(status_code=499)
+
+
+def create_app(contract: Contract, *, settings: Settings | None = None) -> Starlette:
+    """A Starlette app serving every operation of `contract` (see `Settings` for the knobs)."""
+    settings = settings or Settings()
+    engine = Engine(contract, settings)
+    origins = list(settings.cors_origins) or ["*"]
+    app = Starlette(
+        routes=[Route("/{path:path}", ApiEndpoint(engine, json.dumps(contract.document).encode()))],
+        middleware=[
+            Middleware(AccessLog),
+            Middleware(
+                JSONCORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=["*"],
+                max_age=600,
+            ),
+        ],
+        exception_handlers={Exception: _server_error, _ClientGone: _ignore_client_gone},
+    )
+    app.state.contract = contract
+    app.state.engine = engine
+    app.state.settings = settings
+    return app

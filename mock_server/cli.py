@@ -1,0 +1,248 @@
+"""meibel-mock: command-line arguments → settings → uvicorn.
+
+meibel-mock [--host H] [--port P] [--spec PATH] [--api-key KEY]... [--max-body BYTES]
+            [--cors-origin ORIGIN]... [--scenario NAME] [--seed N] [--log-level LEVEL]
+meibel-mock fixtures --out DIR [--spec PATH] [--seed N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import re
+import shlex
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from mock_server import __version__
+from mock_server.contract import Contract, load_contract
+from mock_server.engine import DEV_KEY, Settings
+from mock_server.errors import MockError, UsageError
+from mock_server.generation import Generator
+
+PROG = "meibel-mock"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, exit 2: the usage text is one `--help` away.
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+_SIZE = re.compile(r"(\d+)\s*(b|k|kb|kib|m|mb|mib)?", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2}
+
+
+def _size(text: str) -> int:
+    found = _SIZE.fullmatch(text.strip())
+    if found is None or int(found.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r} (e.g. 1048576, 512k, 2m)")
+    return int(found.group(1)) * _UNITS[(found.group(2) or "").lower()]
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"not a port: {text!r}")
+    return int(text)
+
+
+def _seed(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer seed: {text!r}") from None
+
+
+def _serve_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG, description="Serve an OpenAPI document (default: the Meibel API v2) as a mock."
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--spec", help="an OpenAPI 3.0/3.1 document, JSON or YAML (default: the bundled one)")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="an accepted Meibel-API-Key (repeatable; also $MEIBEL_API_KEY)",
+    )
+    parser.add_argument(
+        "--max-body",
+        type=_size,
+        default=1024 * 1024,
+        metavar="BYTES",
+        help="largest request body accepted (default 1 MiB)",
+    )
+    parser.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="allowed browser origin (repeatable; default: any)",
+    )
+    parser.add_argument("--scenario", help="default scenario for createExecution (see README)")
+    parser.add_argument(
+        "--seed", type=_seed, help="make every answer a function of the seed and request order"
+    )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        type=str.lower,
+        choices=["critical", "error", "warning", "info", "debug"],
+    )
+    return parser
+
+
+def _fixtures_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=f"{PROG} fixtures", description="Write one JSON file per scenario.")
+    parser.add_argument("--out", required=True, help="directory to write into (created if missing)")
+    parser.add_argument("--spec", help="an OpenAPI 3.0/3.1 document (default: the bundled one)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seed for ids and timestamps (default 0)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if args[:1] == ["fixtures"]:
+            from mock_server.fixtures import write_fixtures
+
+            options = _fixtures_parser().parse_args(args[1:])
+            for path in write_fixtures(_contract(options.spec), Path(options.out), seed=options.seed):
+                print(path)
+            return 0
+        return serve(_serve_parser().parse_args(args))
+    except MockError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _contract(spec: str | None) -> Contract:
+    return load_contract(spec)
+
+
+def serve(options: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_server.app import create_app
+    from mock_server.server import protocol_class
+
+    env_key = os.environ.get("MEIBEL_API_KEY", "")
+    keys = tuple(dict.fromkeys([*options.api_key, *([env_key] if env_key else [])]))
+    if any(not key.strip() for key in keys):
+        raise UsageError("an empty --api-key would accept requests without a key")
+    settings = Settings(
+        api_keys=keys,
+        max_body=options.max_body,
+        cors_origins=tuple(options.cors_origin),
+        scenario=options.scenario,
+        seed=options.seed,
+    )
+    contract = _contract(options.spec)
+    app = create_app(contract, settings=settings)
+    sock = _bind(options.host, options.port)
+    port = sock.getsockname()[1]
+    _configure_logging(options.log_level)
+    print(banner(contract, settings, options.host, port), file=sys.stderr, flush=True)
+    config = uvicorn.Config(
+        app,
+        log_level=options.log_level,
+        access_log=False,
+        http=protocol_class(),
+        loop=_loop(),
+        server_header=False,
+        log_config=None,
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+    return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, _, _, _, address = infos[0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
+    return sock
+
+
+def _loop() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
+        return "asyncio"
+    return "uvloop"
+
+
+def _configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def banner(contract: Contract, settings: Settings, host: str, port: int) -> str:
+    shown_host = f"[{host}]" if ":" in host else host
+    base = f"http://{shown_host}:{port}{contract.base_path}"
+    count = len(contract.operations)
+    lines = [
+        f"{contract.title} mock — {count} operation{'s' if count != 1 else ''} from {contract.source}",
+        f"  Base URL:  {base}",
+    ]
+    if settings.api_keys:
+        lines.append(
+            f"  API keys:  {len(settings.api_keys)} accepted (from --api-key / MEIBEL_API_KEY; not shown)"
+        )
+        key_arg = '"$MEIBEL_API_KEY"'
+    else:
+        lines.append(
+            f"  API key:   development key {DEV_KEY} (give --api-key or MEIBEL_API_KEY to change it)"
+        )
+        key_arg = shlex.quote(DEV_KEY)
+    if settings.seed is not None:
+        lines.append(f"  Seed:      {settings.seed} (answers are reproducible)")
+    if settings.scenario:
+        lines.append(f"  Scenario:  {settings.scenario}")
+    example = _example_curl(contract, base, key_arg)
+    if example:
+        lines.append(f"  Try:       {example}")
+    lines.append(f"  Document:  http://{shown_host}:{port}/openapi.json")
+    return "\n".join(lines)
+
+
+def _example_curl(contract: Contract, base: str, key_arg: str) -> str:
+    ops = sorted(contract.operations, key=lambda op: (op.body is None, bool(op.parameters), op.path))
+    if not ops:
+        return ""
+    op = ops[0]
+    if any(p.location == "path" for p in op.parameters):
+        return ""
+    parts = ["curl", "-sS", "-X", op.method.upper(), shlex.quote(base + op.path)]
+    for alternative in op.security[:1]:
+        for cred in alternative:
+            value = f"Bearer {key_arg}" if cred.bearer else key_arg
+            parts += [
+                "-H",
+                f"{shlex.quote(cred.name + ':')}{value}"
+                if value.startswith('"')
+                else shlex.quote(f"{cred.name}: {value}"),
+            ]
+    if op.body is not None and op.body.schema is not None:
+        body: Any = Generator(contract.schema_root, optional=0.0).instance(op.body.schema, random.Random(1))
+        parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", shlex.quote(json.dumps(body))]
+    return " ".join(parts)

@@ -1,0 +1,381 @@
+"""The mock's decisions, without HTTP: which status, body and headers a request gets.
+
+`app.py` does the I/O (reading the body within its limits, sending the answer); everything
+here is plain Python over already-read request parts, so it is tested without a socket.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl
+
+from mock_server.contract import Contract, Credential, Operation, is_json_media_type
+from mock_server.errors import UsageError
+from mock_server.generation import Generator
+from mock_server.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
+from mock_server.validation import ErrorList, Loc, error, parse_json, unicode_errors
+
+DEV_KEY = "meibel-mock-key"
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_keys: tuple[str, ...] = ()  # none given: the development key is accepted
+    max_body: int = MiB
+    body_timeout: float = 10.0
+    cors_origins: tuple[str, ...] = ()  # none given: any origin
+    scenario: str | None = None
+    seed: int | None = None
+
+    @property
+    def accepted_keys(self) -> tuple[str, ...]:
+        return self.api_keys or (DEV_KEY,)
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    empty: bool = False  # no body at all (a 204, or a schema-less response)
+
+    def encode(self) -> bytes:
+        if self.empty:
+            return b""
+        try:
+            return json.dumps(self.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+        except UnicodeEncodeError:  # lone surrogates inside an echoed `input`: escape them
+            return json.dumps(self.body, separators=(",", ":"), allow_nan=False).encode()
+
+
+@dataclass(frozen=True)
+class Request:
+    headers: Mapping[str, str]  # lower-case names
+    query_string: str = ""
+    body: bytes | None = None  # None: no body was sent
+    path_params: Mapping[str, str] = field(default_factory=dict)
+
+
+NOT_FOUND = Answer(404, {"detail": "Not Found"})
+UNAUTHENTICATED_HEADERS = {"www-authenticate": "APIKey"}
+
+
+class Clock:
+    """Wall time, or with a seed a clock that starts at a seed-derived instant and advances a
+    seed-derived step per request: runs with the same seed see the same timestamps."""
+
+    def __init__(self, seed: int | None) -> None:
+        self._rng = random.Random(f"clock:{seed}") if seed is not None else None
+        self._now = (
+            datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=self._rng.randint(0, 364))
+            if self._rng
+            else None
+        )
+
+    def now(self) -> datetime:
+        if self._rng is None or self._now is None:
+            return datetime.now(UTC)
+        self._now += timedelta(milliseconds=self._rng.randint(500, 5000))
+        return self._now
+
+
+class Engine:
+    def __init__(self, contract: Contract, settings: Settings) -> None:
+        self.contract = contract
+        self.settings = settings
+        self.generator = Generator(contract.schema_root)
+        self.domains = {
+            op: BatchExecutions(op, self.generator) for op in contract.operations if recognises(op)
+        }
+        if settings.scenario is not None and settings.scenario not in (*SCENARIOS, "dynamic"):
+            raise UsageError(
+                f"unknown scenario {settings.scenario!r}; available: {', '.join(SCENARIOS)}, dynamic"
+            )
+        self._keys = [key.encode() for key in settings.accepted_keys]
+        self._success = {
+            op: self.generator.compile(op.success.schema)
+            for op in contract.operations
+            if op.success is not None and op.success.schema is not None
+        }
+        self.reset()
+
+    def reset(self) -> None:
+        seed = self.settings.seed
+        self.rng = random.Random(seed) if seed is not None else random.Random(os.urandom(16))
+        self.clock = Clock(seed)
+
+    # --- routing ---------------------------------------------------------------------------------
+
+    def route(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | Answer:
+        found = self.contract.match(method, path)
+        if found is None:
+            return NOT_FOUND
+        if found.operation is None:
+            return Answer(405, {"detail": "Method Not Allowed"}, {"allow": ", ".join(found.allowed)})
+        return found.operation, found.path_params
+
+    # --- answering -------------------------------------------------------------------------------
+
+    def respond(self, op: Operation, request: Request) -> Answer:
+        body, body_errors = self._body(op, request)
+        if body_errors and body_errors[0]["type"] == "json_invalid":
+            return Answer(422, {"detail": body_errors})  # FastAPI decodes before it checks the key
+        api_key = self._authenticate(op, request.headers)
+        if api_key is False:
+            return Answer(401, {"detail": "Not authenticated"}, dict(UNAUTHENTICATED_HEADERS))
+        try:
+            prefer = parse_prefer(request.headers.get("prefer", ""))
+        except ValueError as exc:
+            return Answer(400, {"detail": str(exc)})
+        errors = self._parameters(op, request) + body_errors
+        if errors:
+            return Answer(422, {"detail": errors})
+        key = api_key if isinstance(api_key, str) else None
+        return self._success_answer(op, body, key, prefer)
+
+    def _body(self, op: Operation, request: Request) -> tuple[Any, ErrorList]:
+        spec = op.body
+        if spec is None or spec.validator is None:
+            return None, []
+        raw = request.body
+        if not raw:
+            if spec.required:
+                return None, [error("missing", ("body",), "Field required", None)]
+            return None, []
+        if not is_json_media_type(request.headers.get("content-type", "")):
+            # FastAPI hands non-JSON bodies to the model as text: the model's own type error follows.
+            text = raw.decode("utf-8", "replace")
+            return text, spec.validator.errors(text, ("body",))
+        value, errors = parse_json(raw)
+        if errors:
+            return None, errors
+        return value, unicode_errors(raw, value, ("body",)) or spec.validator.errors(value, ("body",))
+
+    def _authenticate(self, op: Operation, headers: Mapping[str, str]) -> str | bool:
+        if not op.security:
+            return True
+        for requirement in op.security:
+            presented = [self._credential(cred, headers) for cred in requirement]
+            if all(value is not None and self._known(value) for value in presented):
+                return presented[0] or True
+        return False
+
+    @staticmethod
+    def _credential(cred: Credential, headers: Mapping[str, str]) -> str | None:
+        if cred.location != "header":
+            return None  # query and cookie keys: not used by this API; refused rather than guessed
+        value = headers.get(cred.name.lower(), "")
+        if cred.bearer:
+            scheme, _, token = value.partition(" ")
+            value = token if scheme.lower() == "bearer" else ""
+        return value or None
+
+    def _known(self, value: str) -> bool:
+        presented = value.encode("utf-8", "surrogateescape")
+        # Compare against every key, always: the time taken says nothing about which one matched.
+        matches = [hmac.compare_digest(presented, key) for key in self._keys]
+        return any(matches)
+
+    def _parameters(self, op: Operation, request: Request) -> ErrorList:
+        if not op.parameters:
+            return []
+        query = _multi(parse_qsl(request.query_string, keep_blank_values=True))
+        cookies = _cookies(request.headers.get("cookie", ""))
+        errors: ErrorList = []
+        for param in op.parameters:
+            loc: Loc = (param.location, param.name)
+            if param.location == "path":
+                raw: Any = request.path_params.get(param.name)
+            elif param.location == "query":
+                raw = query.get(param.name)
+                if raw is not None and _kind(param.schema) != "array":
+                    raw = raw[-1]
+            elif param.location == "header":
+                raw = request.headers.get(param.name.lower())
+            else:
+                raw = cookies.get(param.name)
+            if raw is None:
+                if param.required:
+                    errors.append(error("missing", loc, "Field required", None))
+                continue
+            value, problem = coerce(raw, param.schema, self.generator)
+            if problem is not None:
+                errors.append(error(problem[0], loc, problem[1], raw))
+                continue
+            errors.extend(param.validator.errors(value, loc))
+        return errors
+
+    def _success_answer(
+        self, op: Operation, body: Any, api_key: str | None, prefer: dict[str, str]
+    ) -> Answer:
+        domain = self.domains.get(op)
+        scenario = prefer.get("example") or self.settings.scenario
+        dynamic = prefer.get("dynamic", "").lower() == "true" or scenario == "dynamic"
+        if "code" in prefer:
+            code = prefer["code"]
+            spec = op.response(code)
+            if spec is None or not code.isdigit():
+                documented = ", ".join(s for s in op.responses if s.isdigit())
+                return Answer(
+                    400,
+                    {
+                        "detail": f"Prefer: code={code} is not documented for {op.operation_id}; "
+                        f"documented: {documented}"
+                    },
+                )
+            if code.startswith("2") and domain is None and spec.schema is None:
+                return Answer(int(code), empty=True)
+            if not code.startswith("2"):
+                if domain is not None and code == "422":
+                    return Answer(422, domain.validation_error_example())
+                if spec.schema is None:
+                    return Answer(int(code), empty=True)
+                return Answer(int(code), self.generator.instance(spec.schema, self.rng))
+        if domain is not None:
+            if scenario not in (None, "dynamic", *SCENARIOS):
+                return Answer(
+                    400,
+                    {
+                        "detail": f"Unknown example {scenario!r} for {op.operation_id}; "
+                        f"available: {', '.join(SCENARIOS)} (or Prefer: dynamic=true)"
+                    },
+                )
+            name = DEFAULT_SCENARIO if scenario in (None, "dynamic") else scenario
+            answer = domain.build(body or {}, api_key, name, self.rng, self.clock.now(), dynamic=dynamic)
+            return Answer(201, answer)
+        success = op.success
+        status = int(success.status) if success is not None and success.status.isdigit() else 200
+        if scenario is not None and scenario != "dynamic":
+            examples = _examples(op, success.status if success else "")
+            if scenario not in examples:
+                available = ", ".join(examples) or "none (this operation's document declares no examples)"
+                return Answer(
+                    400,
+                    {"detail": f"Unknown example {scenario!r} for {op.operation_id}; available: {available}"},
+                )
+            return Answer(status, examples[scenario])
+        if op not in self._success:
+            return Answer(status, empty=True)
+        return Answer(status, self._success[op](self.rng, 0))
+
+
+_TOKEN = re.compile(r'\s*([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,;\s]*)\s*(?:;[^,]*)?')
+
+
+def parse_prefer(header: str) -> dict[str, str]:
+    """`Prefer: example=completed, code=422, dynamic=true` (RFC 7240; unknown preferences ignored)."""
+    out: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in header.split(","))):
+        found = _TOKEN.fullmatch(part)
+        if found is None:
+            continue
+        name, value = found.group(1).lower(), found.group(2).strip('"')
+        if name in ("example", "code", "dynamic"):
+            if not value:
+                raise ValueError(f"Prefer: {name} needs a value, as in {name}=…")
+            out[name] = value
+    return out
+
+
+def _examples(op: Operation, status: str) -> dict[str, Any]:
+    media = ((op.raw.get("responses") or {}).get(status) or {}).get("content") or {}
+    for media_type, content in media.items():
+        if is_json_media_type(media_type) and isinstance(content, dict):
+            named = {
+                k: v.get("value") for k, v in (content.get("examples") or {}).items() if isinstance(v, dict)
+            }
+            if "example" in content:
+                named.setdefault("default", content["example"])
+            return named
+    return {}
+
+
+def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in pairs:
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def _cookies(header: str) -> dict[str, str]:
+    out = {}
+    for part in header.split(";"):
+        name, sep, value = part.strip().partition("=")
+        if sep:
+            out[name] = value
+    return out
+
+
+def _kind(schema: Any) -> str:
+    if not isinstance(schema, dict):
+        return ""
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "")
+    if kind is None:
+        for branch in schema.get("anyOf") or schema.get("oneOf") or []:
+            found = _kind(branch)
+            if found and found != "null":
+                return found
+    return str(kind or "")
+
+
+_BOOLEAN = {
+    "true": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
+
+
+def coerce(raw: Any, schema: Any, generator: Generator) -> tuple[Any, tuple[str, str] | None]:
+    """Parameters arrive as text: convert them the way pydantic's lax mode does for FastAPI."""
+    kind = _kind(generator.resolve(schema))
+    if isinstance(raw, list):
+        items = (
+            generator.resolve(schema).get("items", {}) if isinstance(generator.resolve(schema), dict) else {}
+        )
+        values = []
+        for item in raw:
+            value, problem = coerce(item, items, generator)
+            if problem is not None:
+                return raw, problem
+            values.append(value)
+        return values, None
+    if kind == "integer":
+        try:
+            return int(raw.strip()), None
+        except ValueError:
+            return raw, (
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+            )
+    if kind == "number":
+        try:
+            number = float(raw)
+        except ValueError:
+            return raw, (
+                "float_parsing",
+                "Input should be a valid number, unable to parse string as a number",
+            )
+        if number != number or number in (float("inf"), float("-inf")):
+            return raw, ("finite_number", "Input should be a finite number")
+        return number, None
+    if kind == "boolean":
+        if raw.lower() in _BOOLEAN:
+            return _BOOLEAN[raw.lower()], None
+        return raw, ("bool_parsing", "Input should be a valid boolean, unable to interpret input")
+    return raw, None

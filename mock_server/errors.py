@@ -1,0 +1,28 @@
+"""The kit's errors, one small tree.
+
+    MockError                 base: every error the kit raises on purpose
+     ├── ContractError        the OpenAPI document cannot be read, parsed or is not valid
+     │                         (.source: the file, .pointer: a JSON pointer into it, or "")
+     └── UsageError           a command-line value that makes no sense
+
+User-facing code (the CLIs) catches `MockError` only and prints `str(error)`: one line.
+"""
+
+from __future__ import annotations
+
+
+class MockError(Exception):
+    pass
+
+
+class ContractError(MockError):
+    def __init__(self, source: str, message: str, *, pointer: str = "") -> None:
+        self.source = source
+        self.message = message
+        self.pointer = pointer
+        where = f"{source} at {pointer}" if pointer else source
+        super().__init__(f"{where}: {message}")
+
+
+class UsageError(MockError):
+    pass

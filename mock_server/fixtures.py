@@ -1,0 +1,63 @@
+"""`meibel-mock fixtures --out DIR`: one JSON file per scenario, for MSW, Jest or Storybook."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mock_server.contract import Contract
+from mock_server.engine import Engine, Request, Settings
+from mock_server.errors import MockError, UsageError
+from mock_server.scenarios import SCENARIOS
+
+
+def write_fixtures(contract: Contract, out: Path, *, seed: int = 0) -> list[Path]:
+    engine = Engine(contract, Settings(seed=seed))
+    if not engine.domains:
+        raise UsageError(f"{contract.source} has no createExecution operation to write scenarios for")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror or exc}") from None
+    written = []
+    for op in engine.domains:
+        success = op.response("201")
+        error_spec = op.response("422")
+        assert success is not None and success.schema is not None
+        body = engine.domains[op].example_request()
+        planned = [(name, "201", success.schema, {"prefer": f"example={name}"}) for name in SCENARIOS]
+        if error_spec is not None and error_spec.schema is not None:
+            planned.append(("validation_error", "422", error_spec.schema, {"prefer": "code=422"}))
+        for name, status, schema, headers in planned:
+            key = engine.settings.accepted_keys[0]
+            request = Request(
+                {"content-type": "application/json", "meibel-api-key": key, **headers},
+                body=json.dumps(body).encode(),
+            )
+            answer = engine.respond(op, request)
+            if str(answer.status) != status:
+                raise MockError(f"scenario {name}: expected {status}, the mock answered {answer.status}")
+            _check(contract, schema, answer.body, name)
+            path = out / f"{op.operation_id}.{name}.json"
+            try:
+                path.write_text(
+                    json.dumps(answer.body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+                )
+            except OSError as exc:
+                raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+            written.append(path)
+    return written
+
+
+def _check(contract: Contract, schema: Any, body: Any, name: str) -> None:
+    import jsonschema_rs
+
+    document = {**schema, **contract.schema_root} if isinstance(schema, dict) else schema
+    errors = list(jsonschema_rs.validator_for(document, validate_formats=True).iter_errors(body))
+    if errors:
+        first = errors[0]
+        where = "/" + "/".join(map(str, first.instance_path))
+        raise MockError(
+            f"scenario {name}: the fixture does not match the document at {where}: {first.message}"
+        )

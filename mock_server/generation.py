@@ -1,0 +1,339 @@
+"""JSON Schema → a valid instance, for any schema of the document.
+
+Schemas are compiled once into generator functions; a call only draws from the `random.Random`
+it is given, so the output is a pure function of that generator's state.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import re
+import string
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+try:  # the regex parser moved in 3.11; both spellings are stdlib
+    import re._parser as sre_parse  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover
+    import sre_parse  # type: ignore[no-redef,unused-ignore]
+
+Gen = Callable[[random.Random, int], Any]
+MAX_DEPTH = 5  # below this, optional parts are left out so recursive schemas end
+_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+_WORDS = ("alpha", "delta", "orbit", "cedar", "harbor", "quartz", "lumen", "maple", "signal", "vector")
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def random_uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+class Generator:
+    def __init__(self, root: dict[str, Any], *, optional: float = 0.7) -> None:
+        self.root = root
+        self.optional = optional  # the chance that an optional property is present
+        self._refs: dict[str, Gen] = {}
+
+    def instance(self, schema: Any, rng: random.Random) -> Any:
+        return self.compile(schema)(rng, 0)
+
+    def compile(self, schema: Any) -> Gen:
+        if not isinstance(schema, dict) or not schema:
+            return lambda rng, depth: None if schema is False else rng.choice(_WORDS)
+        if "$ref" in schema and len(schema) == 1:
+            return self._ref(schema["$ref"])
+        schema = self._merge_all_of(schema)
+        if "const" in schema:
+            const = schema["const"]
+            return lambda rng, depth: const
+        if "enum" in schema:
+            options = list(schema["enum"])
+            return lambda rng, depth: rng.choice(options)
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                return self._choice(
+                    [{**_without(schema, key), **b} if isinstance(b, dict) else b for b in schema[key]]
+                )
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            return self._choice([{**schema, "type": k} for k in kind])
+        if kind is None:
+            kind = "object" if "properties" in schema else "string"
+        return self._typed(schema, kind)
+
+    def _ref(self, ref: str) -> Gen:
+        if ref not in self._refs:
+            self._refs[ref] = lambda rng, depth: None  # recursion placeholder, replaced below
+            self._refs[ref] = self.compile(self.resolve({"$ref": ref}))
+        return lambda rng, depth: self._refs[ref](rng, depth)
+
+    def resolve(self, schema: Any) -> Any:
+        while isinstance(schema, dict) and "$ref" in schema:
+            target: Any = self.root
+            for part in str(schema["$ref"]).lstrip("#/").split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            rest = _without(schema, "$ref")
+            schema = {**target, **rest} if rest and isinstance(target, dict) else target
+        return schema
+
+    def _merge_all_of(self, schema: dict[str, Any]) -> dict[str, Any]:
+        if "allOf" not in schema and "$ref" not in schema:
+            return schema
+        merged: dict[str, Any] = {}
+        parts = [self.resolve(p) for p in schema.get("allOf", [])]
+        parts.append(self.resolve(_without(schema, "allOf")))
+        for part in parts:
+            part = self._merge_all_of(part) if isinstance(part, dict) else {}
+            props = {**merged.get("properties", {}), **part.get("properties", {})}
+            required = [*merged.get("required", []), *part.get("required", [])]
+            merged.update(part)
+            if props:
+                merged["properties"] = props
+            if required:
+                merged["required"] = list(dict.fromkeys(required))
+        return merged
+
+    def _choice(self, branches: list[Any]) -> Gen:
+        gens = [self.compile(b) for b in branches]
+        null = [
+            g for b, g in zip(branches, gens, strict=True) if isinstance(b, dict) and b.get("type") == "null"
+        ]
+        values = [
+            g
+            for b, g in zip(branches, gens, strict=True)
+            if not (isinstance(b, dict) and b.get("type") == "null")
+        ]
+
+        def gen(rng: random.Random, depth: int) -> Any:
+            # Mostly real values: a null-heavy fixture shows a screen nothing.
+            if null and (not values or depth >= MAX_DEPTH or rng.random() < 0.2):
+                return None
+            return rng.choice(values)(rng, depth)
+
+        return gen
+
+    def _typed(self, schema: dict[str, Any], kind: str) -> Gen:
+        if kind == "object":
+            return self._object(schema)
+        if kind == "array":
+            items = self.compile(schema.get("items", {}))
+            low = int(schema.get("minItems", 0))
+            high = int(schema.get("maxItems", low + 3))
+
+            def array(rng: random.Random, depth: int) -> list[Any]:
+                count = low if depth >= MAX_DEPTH else rng.randint(low, max(low, min(high, low + 3)))
+                return [items(rng, depth + 1) for _ in range(count)]
+
+            return array
+        if kind == "string":
+            return _string(schema)
+        if kind in ("integer", "number"):
+            return _number(schema, kind == "integer")
+        if kind == "boolean":
+            return lambda rng, depth: rng.random() < 0.5
+        return lambda rng, depth: None
+
+    def _object(self, schema: dict[str, Any]) -> Gen:
+        props = [(name, self.compile(sub)) for name, sub in (schema.get("properties") or {}).items()]
+        required = set(schema.get("required") or [])
+        extra = schema.get("additionalProperties")
+        free_form = not props and extra is not False
+        extra_gen = self.compile(extra) if isinstance(extra, dict) and extra else None
+
+        def obj(rng: random.Random, depth: int) -> dict[str, Any]:
+            out = {}
+            for name, gen in props:
+                if name in required or (depth < MAX_DEPTH and rng.random() < self.optional):
+                    out[name] = gen(rng, depth + 1)
+            for name in required - out.keys():
+                out[name] = rng.choice(_WORDS)
+            if free_form and depth < MAX_DEPTH and self.optional:
+                for _ in range(rng.randint(0, 2)):
+                    out[rng.choice(_WORDS)] = extra_gen(rng, depth + 1) if extra_gen else rng.choice(_WORDS)
+            return out
+
+        return obj
+
+
+def _without(schema: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in schema.items() if k != key}
+
+
+def _string(schema: dict[str, Any]) -> Gen:
+    fmt = schema.get("format")
+    low = int(schema.get("minLength", 0))
+    high = int(schema.get("maxLength", max(low, 12)))
+    if "pattern" in schema:
+        return _from_pattern(schema["pattern"], low, high)
+    formats: dict[str, Gen] = {
+        "date-time": lambda rng, d: iso(_EPOCH + timedelta(seconds=rng.randint(0, 300 * 86400))),
+        "date": lambda rng, d: (_EPOCH + timedelta(days=rng.randint(0, 300))).date().isoformat(),
+        "time": lambda rng, d: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z",
+        "uuid": lambda rng, d: random_uuid(rng),
+        "email": lambda rng, d: f"{rng.choice(_WORDS)}.{rng.randint(1, 99)}@example.com",
+        "uri": lambda rng, d: f"https://example.com/{rng.choice(_WORDS)}/{rng.randint(1, 999)}",
+        "url": lambda rng, d: f"https://example.com/{rng.choice(_WORDS)}/{rng.randint(1, 999)}",
+        "hostname": lambda rng, d: f"{rng.choice(_WORDS)}.example.com",
+        "ipv4": lambda rng, d: ".".join(str(rng.randint(1, 254)) for _ in range(4)),
+        "ipv6": lambda rng, d: "2001:db8::" + format(rng.randint(1, 0xFFFF), "x"),
+        "byte": lambda rng, d: base64.b64encode(rng.randbytes(rng.randint(1, 12))).decode(),
+    }
+    if fmt in formats:
+        return formats[fmt]
+
+    def text(rng: random.Random, depth: int) -> str:
+        word = f"{rng.choice(_WORDS)}-{rng.randint(1, 9999)}"
+        while len(word) < low:
+            word += rng.choice(string.ascii_lowercase)
+        return word[:high]
+
+    return text
+
+
+def _number(schema: dict[str, Any], integer: bool) -> Gen:
+    low = schema.get("minimum", schema.get("exclusiveMinimum", 0 if "maximum" not in schema else None))
+    high = schema.get("maximum", schema.get("exclusiveMaximum"))
+    if low is None:
+        low = (high or 0) - 1000
+    if high is None:
+        high = low + 1000
+    if "exclusiveMinimum" in schema:
+        low = schema["exclusiveMinimum"] + (1 if integer else 0.01)
+    if "exclusiveMaximum" in schema:
+        high = schema["exclusiveMaximum"] - (1 if integer else 0.01)
+    step = schema.get("multipleOf")
+    if integer:
+        lo, hi = int(-(-low // 1)), int(high // 1)
+        if step:
+            first, last = -(-lo // step), hi // step
+            return lambda rng, d: int(rng.randint(int(first), int(max(first, last))) * step)
+        return lambda rng, d: rng.randint(lo, max(lo, hi))
+    if step:
+        first, last = -(-low // step), high // step
+        return lambda rng, d: rng.randint(int(first), int(max(first, last))) * step
+    return lambda rng, d: round(rng.uniform(low, high), 2) if high - low >= 0.02 else low
+
+
+def _from_pattern(pattern: str, low: int, high: int) -> Gen:
+    try:
+        parsed = sre_parse.parse(pattern)
+        regex = re.compile(pattern)
+    except re.error:
+        return lambda rng, d: "x" * low
+
+    def gen(rng: random.Random, depth: int) -> str:
+        for _ in range(20):
+            candidate = _emit(parsed, rng)
+            if low <= len(candidate) <= high and regex.search(candidate):
+                return candidate
+        return candidate
+
+    return gen
+
+
+def _emit(parsed: Any, rng: random.Random) -> str:
+    out = []
+    for op, arg in parsed:
+        name = str(op)
+        if name == "LITERAL":
+            out.append(chr(arg))
+        elif name == "ANY":
+            out.append(rng.choice(string.ascii_letters))
+        elif name == "IN":
+            out.append(_emit_class(arg, rng))
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, sub = arg
+            hi = min(hi, lo + 4) if hi != sre_parse.MAXREPEAT else lo + 4
+            out.extend(_emit(sub, rng) for _ in range(rng.randint(lo, max(lo, hi))))
+        elif name == "SUBPATTERN":
+            out.append(_emit(arg[-1], rng))
+        elif name == "ATOMIC_GROUP":
+            out.append(_emit(arg, rng))
+        elif name == "BRANCH":
+            out.append(_emit(rng.choice(arg[1]), rng))
+        elif name == "CATEGORY":
+            out.append(_emit_class([(op, arg)], rng))
+    return "".join(out)
+
+
+def _emit_class(items: Any, rng: random.Random) -> str:
+    choices: list[str] = []
+    negate = False
+    for op, arg in items:
+        name = str(op)
+        if name == "NEGATE":
+            negate = True
+        elif name == "LITERAL":
+            choices.append(chr(arg))
+        elif name == "RANGE":
+            choices.extend(chr(c) for c in range(arg[0], min(arg[1], arg[0] + 64) + 1))
+        elif name == "CATEGORY":
+            category = str(arg)
+            if "DIGIT" in category:
+                choices.extend(string.digits if "NOT" not in category else string.ascii_letters)
+            elif "WORD" in category:
+                choices.extend(string.ascii_letters + string.digits + "_" if "NOT" not in category else "-.")
+            elif "SPACE" in category:
+                choices.extend(" " if "NOT" not in category else string.ascii_letters)
+    if negate:
+        excluded = set(choices)
+        choices = [c for c in string.ascii_letters + string.digits if c not in excluded]
+    return rng.choice(choices or ["x"])
+
+
+def materialize(value: Any, schema: Any, generator: Generator) -> Any:
+    """What a pydantic model round-trip does to a valid value: declared defaults filled in,
+    absent nullable properties set to null, undeclared keys of a model dropped."""
+    schema = generator.resolve(schema)
+    if not isinstance(schema, dict):
+        return value
+    if value is not None and ("anyOf" in schema or "oneOf" in schema):
+        for branch in schema.get("anyOf") or schema.get("oneOf") or []:
+            resolved = generator.resolve(branch)
+            if isinstance(resolved, dict) and resolved.get("type") != "null" and _fits(value, resolved):
+                return materialize(value, resolved, generator)
+        return value
+    props = schema.get("properties")
+    if isinstance(value, dict) and props:
+        # pydantic drops undeclared keys unless the model says it keeps them
+        keep_extra = schema.get("additionalProperties") not in (None, False)
+        out: dict[str, Any] = {}
+        for name, sub in props.items():
+            sub_resolved = generator.resolve(sub)
+            if name in value:
+                out[name] = materialize(value[name], sub_resolved, generator)
+            elif isinstance(sub_resolved, dict) and "default" in sub_resolved:
+                out[name] = sub_resolved["default"]
+            elif _nullable(sub_resolved, generator):
+                out[name] = None
+        if keep_extra:
+            out.update({k: v for k, v in value.items() if k not in props})
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [materialize(item, schema["items"], generator) for item in value]
+    return value
+
+
+def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return isinstance(value, dict)
+    if kind == "array":
+        return isinstance(value, list)
+    return True
+
+
+def _nullable(schema: Any, generator: Generator) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    branches = schema.get("anyOf") or schema.get("oneOf") or []
+    return any(isinstance(b := generator.resolve(x), dict) and b.get("type") == "null" for x in branches)

@@ -1,0 +1,271 @@
+"""What the domain knows that the schema does not: coherent batch executions.
+
+This is the one module that names the Meibel API's paths, fields and statuses. It only adds
+coherence on top of the document: every body it builds is also checked against the schema in
+the kit's tests, and any property it does not know is still filled by the generic generator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from mock_server.contract import Operation
+from mock_server.generation import Generator, iso, materialize, random_uuid
+
+SCENARIOS = ("pending", "running", "completed", "completed_with_failures", "failed", "cancelled")
+DEFAULT_SCENARIO = "pending"
+DYNAMIC = "dynamic"
+_TERMINAL = {"completed", "completed_with_failures", "failed", "cancelled"}
+_NAMESPACE = uuid.UUID("6f1c2b3e-2d4a-4b8e-9a57-0c4f6e1d2a90")
+_EXTENSIONS = {
+    "application/pdf": "pdf",
+    "text/plain": "txt",
+    "text/csv": "csv",
+    "text/markdown": "md",
+    "text/html": "html",
+    "application/json": "json",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+}
+_STEMS = ("invoice", "contract", "report", "memo", "statement", "claim", "policy", "receipt")
+_ITEM_ERRORS = (
+    "Agent run timed out after 300 s",
+    "Document could not be parsed: unsupported encoding",
+    "Tool call failed: upstream returned 503",
+    "Output did not match the artifact schema",
+)
+
+
+def recognises(op: Operation) -> bool:
+    success = op.response("201")
+    props = (success.schema or {}).get("$ref", "") if success else ""
+    return (
+        op.method == "post"
+        and op.path.endswith("/batch-executions")
+        and props.endswith("/BatchExecutionResponse")
+    )
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int
+    succeeded: int
+    failed: int
+    cancelled: int  # items never run because the execution stopped
+
+
+class BatchExecutions:
+    """The createExecution operation: the 201 body follows from the request and the scenario."""
+
+    scenarios = SCENARIOS
+
+    def __init__(self, op: Operation, generator: Generator) -> None:
+        self.op = op
+        self.generator = generator
+        success = op.response("201")
+        assert success is not None and success.schema is not None
+        self.response_schema = generator.resolve(success.schema)
+        request_schema = generator.resolve(op.body.schema if op.body else {})
+        self.spec_schema = (request_schema.get("properties") or {}).get("batch_spec_json", {})
+        props = self.response_schema.get("properties") or {}
+        self.fields = set(props)
+        # Whatever a later document adds is still served, from the schema alone.
+        self.filler = {
+            name: generator.compile(props[name])
+            for name in self.response_schema.get("required", [])
+            if name not in _DOMAIN_FIELDS
+        }
+
+    def build(
+        self,
+        body: dict[str, Any],
+        api_key: str | None,
+        scenario: str,
+        rng: random.Random,
+        now: datetime,
+        *,
+        dynamic: bool = False,
+    ) -> dict[str, Any]:
+        spec = materialize(body.get("batch_spec_json") or {}, self.spec_schema, self.generator)
+        # Static answers draw counts from the request itself: the same request, the same counts.
+        shape = rng if dynamic else random.Random(_digest(json.dumps([spec, scenario], sort_keys=True)))
+        if dynamic:
+            scenario = rng.choice(SCENARIOS)
+        source = spec.get("input") or {}
+        filters = source.get("filters") or {}
+        output = spec.get("output") or {}
+        execution = spec.get("execution") or {}
+        element_ids = filters.get("element_ids")
+        total = len(element_ids) if isinstance(element_ids, list) else shape.randint(3, 12)
+        counts = _counts(scenario, total, shape)
+        retry_limit = execution.get("retry_limit")
+        retries = retry_limit if isinstance(retry_limit, int) else 2
+        duration = timedelta(seconds=round(max(1, total) * shape.uniform(2.0, 8.0), 3))
+        if scenario in _TERMINAL:
+            start, end = now - duration, now
+        elif scenario == "running":
+            start, end = now - duration * shape.uniform(0.1, 0.9), None
+        else:
+            start, end = now, None
+        out_ds = output.get("datasource_id")
+        answer: dict[str, Any] = {
+            "id": random_uuid(rng),
+            "batch_definition_id": str(uuid.uuid5(_NAMESPACE, f"{spec.get('name')}\x00{spec.get('agent')}")),
+            "customer_id": _tenant(api_key, "customer"),
+            "project_id": _tenant(api_key, "project"),
+            "agent_urn": f"urn:meibel:agent:{spec.get('agent')}",
+            "batch_spec_json": spec,
+            "agent_spec_json": None,
+            "input_datasource_id": source.get("datasource_id"),
+            "output_datasource_id": out_ds,
+            "input_overrides": None,
+            "total_items": counts.total,
+            "succeeded": counts.succeeded,
+            "failed": counts.failed,
+            "start_time": iso(start),
+            "end_time": iso(end) if end else None,
+            "status": "completed" if scenario == "completed_with_failures" else scenario,
+            "error": _execution_error(counts) if scenario == "failed" else None,
+            "items": None,
+        }
+        if scenario in _TERMINAL:
+            answer["items"] = _items(
+                counts, element_ids, filters.get("media_types"), out_ds, retries, shape, rng
+            )
+        for name, fill in self.filler.items():
+            answer[name] = fill(rng, 0)
+        return {k: v for k, v in answer.items() if k in self.fields}
+
+    def example_request(self) -> dict[str, Any]:
+        """A small, readable valid request (fixtures and documentation answer it)."""
+        return {
+            "batch_spec_json": {
+                "name": "Quarterly invoices",
+                "agent": "agent_invoice_extractor",
+                "input": {
+                    "datasource_id": "ds_invoices_2026q3",
+                    "filters": {"media_types": ["application/pdf"]},
+                },
+                "output": {"datasource_id": "ds_invoice_fields"},
+                "execution": {"concurrency": 4, "retry_limit": 2},
+            }
+        }
+
+    def validation_error_example(self) -> dict[str, Any]:
+        return {
+            "detail": [
+                {
+                    "type": "missing",
+                    "loc": ["body", "batch_spec_json", "input", "datasource_id"],
+                    "msg": "Field required",
+                    "input": {},
+                }
+            ]
+        }
+
+
+_DOMAIN_FIELDS = {
+    "id",
+    "batch_definition_id",
+    "customer_id",
+    "project_id",
+    "agent_urn",
+    "batch_spec_json",
+    "agent_spec_json",
+    "input_datasource_id",
+    "output_datasource_id",
+    "input_overrides",
+    "total_items",
+    "succeeded",
+    "failed",
+    "start_time",
+    "end_time",
+    "status",
+    "error",
+    "items",
+}
+
+
+def _counts(scenario: str, total: int, rng: random.Random) -> Counts:
+    if scenario == "pending" or total == 0:
+        return Counts(total, 0, 0, 0 if scenario == "pending" else total)
+    if scenario == "running":
+        done = rng.randint(0, total - 1)
+        failed = rng.randint(0, min(1, done))
+        return Counts(total, done - failed, failed, 0)
+    if scenario == "completed":
+        return Counts(total, total, 0, 0)
+    if scenario == "completed_with_failures":
+        failed = rng.randint(1, max(1, total // 3))
+        return Counts(total, total - failed, failed, 0)
+    processed = rng.randint(1, total) if scenario == "failed" else rng.randint(0, total - 1)
+    failed = rng.randint(1, processed) if scenario == "failed" else rng.randint(0, min(1, processed))
+    return Counts(total, processed - failed, failed, total - processed)
+
+
+def _items(
+    counts: Counts,
+    element_ids: Any,
+    media_types: Any,
+    out_ds: Any,
+    retries: int,
+    shape: random.Random,
+    rng: random.Random,
+) -> list[dict[str, Any]]:
+    statuses = (
+        ["completed"] * counts.succeeded + ["failed"] * counts.failed + ["cancelled"] * counts.cancelled
+    )
+    shape.shuffle(statuses)
+    extension = _extension(media_types)
+    items = []
+    for index, status in enumerate(statuses):
+        element = element_ids[index] if isinstance(element_ids, list) else f"el_{rng.getrandbits(48):012x}"
+        items.append(
+            {
+                "input_data_element_id": element,
+                "filename": f"{shape.choice(_STEMS)}-{index + 1:03d}.{extension}",
+                "status": status,
+                "error": shape.choice(_ITEM_ERRORS) if status == "failed" else None,
+                "output_artifacts": (
+                    [{"artifact_id": random_uuid(rng), "datasource_id": out_ds}]
+                    if status == "completed"
+                    else None
+                ),
+                "attempts": {"completed": 1 + int(shape.random() < 0.2), "failed": retries + 1}.get(
+                    status, 0
+                ),
+            }
+        )
+    return items
+
+
+def _extension(media_types: Any) -> str:
+    for media_type in media_types or []:
+        if isinstance(media_type, str):
+            known = _EXTENSIONS.get(media_type.lower())
+            if known:
+                return known
+            if media_type.isalnum():
+                return media_type.lower()
+    return "pdf"
+
+
+def _execution_error(counts: Counts) -> str:
+    return f"Batch stopped after {counts.failed} of {counts.total} items failed their final attempt"
+
+
+def _tenant(api_key: str | None, kind: str) -> str:
+    # A keyed hash: stable per key, and the key cannot be read back from the id.
+    digest = hashlib.blake2b((api_key or "").encode(), digest_size=16, person=kind.encode()[:16]).digest()
+    return str(uuid.UUID(bytes=digest, version=4))
+
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "backslashreplace"), digest_size=8).digest())

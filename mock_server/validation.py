@@ -1,0 +1,545 @@
+"""Request data → the error list a FastAPI/pydantic v2 service would answer.
+
+Two layers per schema, both built once at start-up:
+- a compiled `jsonschema_rs` validator decides *whether* a value is valid (about a microsecond);
+- only when it is not, a walker compiled from the same schema explains *why*, with pydantic's
+  error types, messages, `loc`, `input` and `ctx`, in document order.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from itertools import accumulate
+from typing import Any
+
+import jsonschema_rs
+
+ErrorList = list[dict[str, Any]]
+Loc = tuple[str | int, ...]
+Check = Callable[[Any, Loc, ErrorList], None]
+
+# Deeper documents are refused before parsing: the stdlib decoder and encoder recurse.
+MAX_DEPTH = 200
+MAX_INT_DIGITS = 4300  # CPython's int/str conversion limit
+_ANY: Check = lambda value, loc, errors: None  # noqa: E731
+
+
+def error(kind: str, loc: Loc, msg: str, value: Any, ctx: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": kind, "loc": list(loc), "msg": msg, "input": value}
+    if ctx is not None:
+        out["ctx"] = ctx
+    return out
+
+
+class SchemaValidator:
+    def __init__(self, schema: Any, root: dict[str, Any]) -> None:
+        self.schema = schema
+        document = {**schema, **root} if isinstance(schema, dict) else schema
+        self._fast = jsonschema_rs.validator_for(document, validate_formats=True)
+        self._explain = _Compiler(root).compile(schema)
+
+    def is_valid(self, value: Any) -> bool:
+        try:
+            return bool(self._fast.is_valid(value))
+        except (ValueError, OverflowError, TypeError):  # e.g. integers beyond 64 bits
+            return False
+
+    def errors(self, value: Any, loc: Loc) -> ErrorList:
+        if self.is_valid(value):
+            return []
+        found: ErrorList = []
+        self._explain(value, loc, found)
+        if found:
+            return found
+        # The walker knows pydantic's vocabulary, not every JSON Schema keyword: fall back.
+        try:
+            raw = list(self._fast.iter_errors(value))
+        except (ValueError, OverflowError, TypeError) as exc:
+            return [error("value_error", loc, f"Value error, {exc}", value)]
+        return [
+            error("value_error", (*loc, *e.instance_path), f"Value error, {e.message}", e.instance)
+            for e in raw
+        ] or [error("value_error", loc, "Value error, invalid value", value)]
+
+
+def compile_validator(schema: Any, root: dict[str, Any]) -> SchemaValidator:
+    return SchemaValidator(schema, root)
+
+
+# --- JSON bodies ---------------------------------------------------------------------------------
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, pattern: bytes) -> None:
+        self.reason = reason
+        self.pattern = pattern
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _Refused("Out of range float values are not JSON compliant", rb"-?\d[\d.]*[eE]\+?\d{3,}")
+    return value
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise _Refused(f"Integer literal longer than {MAX_INT_DIGITS} digits", rb"\d{%d,}" % MAX_INT_DIGITS)
+    return int(text)
+
+
+def _parse_constant(text: str) -> float:
+    raise _Refused("Expecting value", rb"(?<![\w\"])-?(?:NaN|Infinity)")
+
+
+_DECODER = json.JSONDecoder(parse_float=_parse_float, parse_int=_parse_int, parse_constant=_parse_constant)
+_BRACKETS = bytes(range(256)).translate(None, b"[]{}")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _json_invalid(position: int, reason: str) -> ErrorList:
+    return [error("json_invalid", ("body", position), "JSON decode error", {}, {"error": reason})]
+
+
+def parse_json(raw: bytes) -> tuple[Any, ErrorList]:
+    """Decode a JSON body as FastAPI does, refusing what it would crash on (NaN, Infinity,
+    5000-digit integers, deep nesting, invalid UTF-8) with a `json_invalid` error instead."""
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:
+        where = _too_deep(raw)
+        if where is not None:
+            return None, _json_invalid(where, f"Nesting deeper than {MAX_DEPTH} levels")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, _json_invalid(exc.start, f"Invalid UTF-8 byte 0x{raw[exc.start]:02x}")
+    try:
+        return _DECODER.decode(text), []
+    except json.JSONDecodeError as exc:
+        return None, _json_invalid(exc.pos, exc.msg)
+    except _Refused as exc:
+        found = re.search(exc.pattern, raw)
+        return None, _json_invalid(found.start() if found else 0, exc.reason)
+    except RecursionError:
+        return None, _json_invalid(0, f"Nesting deeper than {MAX_DEPTH} levels")
+
+
+def _too_deep(raw: bytes) -> int | None:
+    brackets = _STRINGS.sub(b'""', raw)
+    depths = accumulate(_STEP[b] for b in brackets.translate(None, _BRACKETS))
+    for index, depth in enumerate(depths):
+        if depth > MAX_DEPTH:
+            # Report an offset into the original text: the (index+1)-th bracket outside strings.
+            return _bracket_offset(raw, index)
+    return None
+
+
+def _bracket_offset(raw: bytes, index: int) -> int:
+    seen = -1
+    position = 0
+    for match in re.finditer(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', raw, re.DOTALL):
+        if match.group().startswith(b'"'):
+            continue
+        seen += 1
+        if seen == index:
+            position = match.start()
+            break
+    return position
+
+
+def unicode_errors(raw: bytes, value: Any, loc: Loc) -> ErrorList:
+    """Lone surrogate escapes (`"\\ud800"`) parse into strings that cannot be encoded back."""
+    if not _SURROGATE.search(raw):
+        return []
+    found: ErrorList = []
+    _find_surrogates(value, loc, found)
+    return found
+
+
+def _find_surrogates(value: Any, loc: Loc, found: ErrorList) -> None:
+    if isinstance(value, str):
+        if not _encodable(value):
+            found.append(
+                error(
+                    "string_unicode",
+                    loc,
+                    "Input should be a valid string, unable to parse raw data as a unicode string",
+                    value.encode("utf-8", "backslashreplace").decode("ascii", "replace"),
+                )
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = key if _encodable(key) else key.encode("utf-8", "backslashreplace").decode()
+            _find_surrogates(item, (*loc, name), found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _find_surrogates(item, (*loc, index), found)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+# --- the explaining walker -----------------------------------------------------------------------
+
+
+def _plural(n: Any, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _number(n: Any) -> Any:
+    return int(n) if isinstance(n, float) and n.is_integer() and abs(n) < 2**53 else n
+
+
+def _expected(values: list[Any]) -> str:
+    shown = [repr(v) if isinstance(v, str) else json.dumps(v) for v in values]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "unknown"
+
+
+def _is_type(value: Any, kind: str) -> bool:
+    actual = json_type(value)
+    if kind == "integer":
+        return actual == "integer" or (actual == "number" and float(value).is_integer())
+    if kind == "number":
+        return actual in ("integer", "number")
+    return actual == kind
+
+
+_TYPE_ERRORS = {
+    "string": ("string_type", "Input should be a valid string"),
+    "integer": ("int_type", "Input should be a valid integer"),
+    "number": ("float_type", "Input should be a valid number"),
+    "boolean": ("bool_type", "Input should be a valid boolean"),
+    "array": ("list_type", "Input should be a valid list"),
+    "null": ("none_required", "Input should be None"),
+}
+_UNION_TAGS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "none"}
+
+
+class _Compiler:
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.refs: dict[str, Check] = {}
+
+    def compile(self, schema: Any) -> Check:
+        if schema is True or schema == {} or not isinstance(schema, dict):
+            return _ANY
+        if schema is False:
+            return lambda value, loc, errors: errors.append(error("value_error", loc, "Value error", value))
+        checks: list[Check] = []
+        if "$ref" in schema:
+            checks.append(self._ref(schema["$ref"]))
+        kinds = schema.get("type")
+        if isinstance(kinds, list):
+            if len(kinds) == 1:
+                checks.append(self._typed(schema, kinds[0]))
+            else:
+                branches = [{**schema, "type": kind} for kind in kinds]
+                checks.append(self._union(branches, schema))
+        elif isinstance(kinds, str):
+            checks.append(self._typed(schema, kinds))
+        else:
+            checks.extend(self._untyped(schema))
+        for key in ("enum", "const"):
+            if key in schema:
+                checks.append(self._allowed(schema[key] if key == "enum" else [schema[key]], key))
+        for part in schema.get("allOf", []):
+            checks.append(self.compile(part))
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                checks.append(self._union(schema[key], None))
+        return _all(checks)
+
+    def _ref(self, ref: str) -> Check:
+        if ref not in self.refs:
+            self.refs[ref] = _ANY  # placeholder while compiling a recursive schema
+            target: Any = self.root
+            for part in ref.lstrip("#/").split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            compiled = self.compile(target)
+            self.refs[ref] = compiled
+        return lambda value, loc, errors: self.refs[ref](value, loc, errors)
+
+    def _union(self, branches: list[Any], parent: dict[str, Any] | None) -> Check:
+        nullable = any(isinstance(b, dict) and b.get("type") == "null" and len(b) == 1 for b in branches)
+        others = [
+            b for b in branches if not (isinstance(b, dict) and b.get("type") == "null" and len(b) == 1)
+        ]
+        compiled = [(self._tag(b), self.compile(b)) for b in others]
+
+        def check(value: Any, loc: Loc, errors: ErrorList) -> None:
+            if value is None and nullable:
+                return
+            if len(compiled) == 1:  # Optional[X]: pydantic reports X's errors as they are
+                compiled[0][1](value, loc, errors)
+                return
+            collected: ErrorList = []
+            for tag, branch in compiled:
+                attempt: ErrorList = []
+                branch(value, (*loc, tag), attempt)
+                if not attempt:
+                    return
+                collected.extend(attempt)
+            errors.extend(collected)
+
+        return check
+
+    def _tag(self, schema: Any) -> str:
+        if not isinstance(schema, dict):
+            return "any"
+        if "$ref" in schema:
+            return str(schema["$ref"]).rsplit("/", 1)[-1]
+        kind = schema.get("type")
+        if kind == "array":
+            return f"list[{self._tag(schema.get('items', {}))}]"
+        if kind == "object":
+            return str(schema.get("title") or "dict[str,any]")
+        return _UNION_TAGS.get(str(kind), "any")
+
+    def _untyped(self, schema: dict[str, Any]) -> list[Check]:
+        # Without `type`, JSON Schema applies each keyword only to values of its kind.
+        out: list[Check] = []
+        for kind, keys in (
+            ("object", ("properties", "required", "additionalProperties")),
+            ("array", ("items", "minItems", "maxItems")),
+            ("string", ("minLength", "maxLength", "pattern", "format")),
+            ("number", ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")),
+        ):
+            if any(key in schema for key in keys):
+                out.append(_only_for(kind, self._typed(schema, kind)))
+        return out
+
+    def _allowed(self, values: list[Any], key: str) -> Check:
+        kind, expected = (
+            ("enum", _expected(values)) if key == "enum" else ("literal_error", _expected(values))
+        )
+
+        def check(value: Any, loc: Loc, errors: ErrorList) -> None:
+            if not any(value == v and json_type(value) == json_type(v) for v in values):
+                errors.append(error(kind, loc, f"Input should be {expected}", value, {"expected": expected}))
+
+        return check
+
+    def _typed(self, schema: dict[str, Any], kind: str) -> Check:
+        if kind == "object":
+            return self._object(schema)
+        if kind == "array":
+            return self._array(schema)
+        code, message = _TYPE_ERRORS.get(kind, ("value_error", f"Input should be of type {kind}"))
+        constraints = _constraints(schema, kind)
+
+        def check(value: Any, loc: Loc, errors: ErrorList) -> None:
+            if not _is_type(value, kind):
+                if kind == "integer" and isinstance(value, float):
+                    errors.append(
+                        error(
+                            "int_from_float",
+                            loc,
+                            "Input should be a valid integer, got a number with a fractional part",
+                            value,
+                        )
+                    )
+                else:
+                    errors.append(error(code, loc, message, value))
+                return
+            for constraint in constraints:
+                found = constraint(value)
+                if found is not None:
+                    errors.append(error(found[0], loc, found[1], value, found[2]))
+                    return  # pydantic stops at a value's first failed constraint
+
+        return check
+
+    def _object(self, schema: dict[str, Any]) -> Check:
+        properties = [(name, self.compile(sub)) for name, sub in (schema.get("properties") or {}).items()]
+        required = set(schema.get("required") or [])
+        extra = schema.get("additionalProperties", True)
+        extra_check = self.compile(extra) if isinstance(extra, dict) else None
+        known = {name for name, _ in properties}
+        is_model = bool(properties or required)
+        code, message = (
+            ("model_attributes_type", "Input should be a valid dictionary or object to extract fields from")
+            if is_model
+            else ("dict_type", "Input should be a valid dictionary")
+        )
+        missing_required = [name for name in schema.get("required") or [] if name not in known]
+
+        def check(value: Any, loc: Loc, errors: ErrorList) -> None:
+            if not isinstance(value, dict):
+                errors.append(error(code, loc, message, value))
+                return
+            for name, prop in properties:
+                if name in value:
+                    prop(value[name], (*loc, name), errors)
+                elif name in required:
+                    errors.append(error("missing", (*loc, name), "Field required", value))
+            for name in missing_required:
+                if name not in value:
+                    errors.append(error("missing", (*loc, name), "Field required", value))
+            if extra is False:
+                for name in value:
+                    if name not in known:
+                        errors.append(
+                            error(
+                                "extra_forbidden", (*loc, name), "Extra inputs are not permitted", value[name]
+                            )
+                        )
+            elif extra_check is not None:
+                for name in value:
+                    if name not in known:
+                        extra_check(value[name], (*loc, name), errors)
+
+        return check
+
+    def _array(self, schema: dict[str, Any]) -> Check:
+        items = self.compile(schema.get("items", {}))
+        low, high = schema.get("minItems"), schema.get("maxItems")
+
+        def check(value: Any, loc: Loc, errors: ErrorList) -> None:
+            if not isinstance(value, list):
+                errors.append(error("list_type", loc, "Input should be a valid list", value))
+                return
+            for index, item in enumerate(value):
+                items(item, (*loc, index), errors)
+            n = len(value)
+            if low is not None and n < low:
+                msg = f"List should have at least {_plural(low, 'item')} after validation, not {n}"
+                ctx = {"field_type": "List", "min_length": low, "actual_length": n}
+                errors.append(error("too_short", loc, msg, value, ctx))
+            if high is not None and n > high:
+                msg = f"List should have at most {_plural(high, 'item')} after validation, not {n}"
+                ctx = {"field_type": "List", "max_length": high, "actual_length": n}
+                errors.append(error("too_long", loc, msg, value, ctx))
+
+        return check
+
+
+Found = tuple[str, str, dict[str, Any]] | None
+
+
+def _constraints(schema: dict[str, Any], kind: str) -> list[Callable[[Any], Found]]:
+    out: list[Callable[[Any], Found]] = []
+    if kind == "string":
+        if "minLength" in schema:
+            n = schema["minLength"]
+            out.append(
+                lambda v: (
+                    None
+                    if len(v) >= n
+                    else (
+                        "string_too_short",
+                        f"String should have at least {_plural(n, 'character')}",
+                        {"min_length": n},
+                    )
+                )
+            )
+        if "maxLength" in schema:
+            m = schema["maxLength"]
+            out.append(
+                lambda v: (
+                    None
+                    if len(v) <= m
+                    else (
+                        "string_too_long",
+                        f"String should have at most {_plural(m, 'character')}",
+                        {"max_length": m},
+                    )
+                )
+            )
+        if "pattern" in schema:
+            pattern = schema["pattern"]
+            try:
+                regex = re.compile(pattern)
+            except re.error:
+                regex = None  # ECMA-only syntax: the compiled validator still judges it
+            if regex is not None:
+                out.append(
+                    lambda v: (
+                        None
+                        if regex.search(v)
+                        else (
+                            "string_pattern_mismatch",
+                            f"String should match pattern '{pattern}'",
+                            {"pattern": pattern},
+                        )
+                    )
+                )
+    if kind in ("integer", "number"):
+        bounds = (
+            ("multipleOf", "multiple_of", "a multiple of", lambda v, b: _multiple(v, b)),
+            ("maximum", "less_than_equal", "less than or equal to", lambda v, b: v <= b),
+            ("exclusiveMaximum", "less_than", "less than", lambda v, b: v < b),
+            ("minimum", "greater_than_equal", "greater than or equal to", lambda v, b: v >= b),
+            ("exclusiveMinimum", "greater_than", "greater than", lambda v, b: v > b),
+        )
+        ctx_names = {
+            "multipleOf": "multiple_of",
+            "maximum": "le",
+            "exclusiveMaximum": "lt",
+            "minimum": "ge",
+            "exclusiveMinimum": "gt",
+        }
+        for key, code, words, ok in bounds:
+            if key in schema and isinstance(schema[key], int | float) and not isinstance(schema[key], bool):
+                out.append(_bound(code, words, ctx_names[key], _number(schema[key]), ok))
+    return out
+
+
+def _only_for(kind: str, typed: Check) -> Check:
+    def check(value: Any, loc: Loc, errors: ErrorList) -> None:
+        if _is_type(value, kind):
+            typed(value, loc, errors)
+
+    return check
+
+
+def _bound(
+    code: str, words: str, name: str, bound: Any, ok: Callable[[Any, Any], bool]
+) -> Callable[[Any], Found]:
+    def check(value: Any) -> Found:
+        return None if ok(value, bound) else (code, f"Input should be {words} {bound}", {name: bound})
+
+    return check
+
+
+def _multiple(value: Any, base: Any) -> bool:
+    if base == 0:
+        return True
+    quotient = value / base
+    return bool(abs(quotient - round(quotient)) < 1e-9)
+
+
+def _all(checks: list[Check]) -> Check:
+    if not checks:
+        return _ANY
+    if len(checks) == 1:
+        return checks[0]
+
+    def check(value: Any, loc: Loc, errors: ErrorList) -> None:
+        for one in checks:
+            one(value, loc, errors)
+
+    return check
