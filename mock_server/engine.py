@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from mock_server.contract import Contract, Credential, Operation, is_json_media_type
 from mock_server.errors import UsageError
 from mock_server.generation import Generator
@@ -52,8 +54,8 @@ class Answer:
         if self.empty:
             return b""
         try:
-            return json.dumps(self.body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-        except UnicodeEncodeError:  # lone surrogates inside an echoed `input`: escape them
+            return orjson.dumps(self.body)
+        except TypeError:  # lone surrogates in an echoed `input`, integers past 64 bits: escape them
             return json.dumps(self.body, separators=(",", ":"), allow_nan=False).encode()
 
 
@@ -140,7 +142,7 @@ class Engine:
         if errors:
             return Answer(422, {"detail": errors})
         key = api_key if isinstance(api_key, str) else None
-        return self._success_answer(op, body, key, prefer)
+        return self._success_answer(op, body, key, prefer, request.body or b"")
 
     def _body(self, op: Operation, request: Request) -> tuple[Any, ErrorList]:
         spec = op.body
@@ -215,7 +217,7 @@ class Engine:
         return errors
 
     def _success_answer(
-        self, op: Operation, body: Any, api_key: str | None, prefer: dict[str, str]
+        self, op: Operation, body: Any, api_key: str | None, prefer: dict[str, str], raw: bytes
     ) -> Answer:
         domain = self.domains.get(op)
         scenario = prefer.get("example") or self.settings.scenario
@@ -250,7 +252,9 @@ class Engine:
                     },
                 )
             name = DEFAULT_SCENARIO if scenario in (None, "dynamic") else scenario
-            answer = domain.build(body or {}, api_key, name, self.rng, self.clock.now(), dynamic=dynamic)
+            answer = domain.build(
+                body or {}, api_key, name, self.rng, self.clock.now(), dynamic=dynamic, fingerprint=raw
+            )
             return Answer(201, answer)
         success = op.success
         status = int(success.status) if success is not None and success.status.isdigit() else 200

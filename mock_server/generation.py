@@ -7,10 +7,10 @@ it is given, so the output is a pure function of that generator's state.
 from __future__ import annotations
 
 import base64
+import copy
 import random
 import re
 import string
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,11 +27,20 @@ _WORDS = ("alpha", "delta", "orbit", "cedar", "harbor", "quartz", "lumen", "mapl
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    m = moment.astimezone(UTC)
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{m.microsecond // 1000:03d}Z"
+    )
+
+
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def random_uuid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    h = f"{(rng.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class Generator:
@@ -287,46 +296,90 @@ def _emit_class(items: Any, rng: random.Random) -> str:
     return rng.choice(choices or ["x"])
 
 
-def materialize(value: Any, schema: Any, generator: Generator) -> Any:
+Shape = Callable[[Any], Any]
+
+
+class Materializer:
     """What a pydantic model round-trip does to a valid value: declared defaults filled in,
-    absent nullable properties set to null, undeclared keys of a model dropped."""
-    schema = generator.resolve(schema)
-    if not isinstance(schema, dict):
-        return value
-    if value is not None and ("anyOf" in schema or "oneOf" in schema):
-        for branch in schema.get("anyOf") or schema.get("oneOf") or []:
-            resolved = generator.resolve(branch)
-            if isinstance(resolved, dict) and resolved.get("type") != "null" and _fits(value, resolved):
-                return materialize(value, resolved, generator)
-        return value
-    props = schema.get("properties")
-    if isinstance(value, dict) and props:
+    absent nullable properties set to null, undeclared keys of a model dropped. Compiled once
+    per schema, so a request pays for its data, not for reading the schema."""
+
+    def __init__(self, generator: Generator) -> None:
+        self.generator = generator
+        self._refs: dict[str, Shape] = {}
+
+    def compile(self, schema: Any) -> Shape:
+        if isinstance(schema, dict) and set(schema) == {"$ref"}:
+            ref = schema["$ref"]
+            if ref not in self._refs:
+                self._refs[ref] = _identity  # recursion placeholder, replaced below
+                self._refs[ref] = self.compile(self.generator.resolve(schema))
+            return lambda value: self._refs[ref](value)
+        schema = self.generator.resolve(schema)
+        if not isinstance(schema, dict):
+            return _identity
+        branches = schema.get("anyOf") or schema.get("oneOf")
+        if branches:
+            return self._union(branches)
+        if schema.get("properties"):
+            return self._model(schema)
+        if isinstance(schema.get("items"), dict):
+            item = self.compile(schema["items"])
+            return lambda value: [item(v) for v in value] if isinstance(value, list) else value
+        return _identity
+
+    def _union(self, branches: list[Any]) -> Shape:
+        # The first non-null branch of the value's JSON kind shapes it, as pydantic's smart union would.
+        by_kind: list[tuple[str, Shape]] = []
+        for branch in branches:
+            resolved = self.generator.resolve(branch)
+            if isinstance(resolved, dict) and resolved.get("type") != "null":
+                kind = "object" if "properties" in resolved else str(resolved.get("type", ""))
+                by_kind.append((kind, self.compile(branch)))
+
+        def shape(value: Any) -> Any:
+            kind = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else ""
+            for branch_kind, branch in by_kind:
+                if branch_kind == kind:
+                    return branch(value)
+            return value
+
+        return shape
+
+    def _model(self, schema: dict[str, Any]) -> Shape:
+        fields: list[tuple[str, Shape, bool, Any]] = []
+        for name, sub in schema["properties"].items():
+            resolved = self.generator.resolve(sub)
+            has_default = isinstance(resolved, dict) and "default" in resolved
+            if has_default:
+                fill: Any = resolved["default"]
+            elif _nullable(resolved, self.generator):
+                fill, has_default = None, True
+            else:
+                fill = None
+            fields.append((name, self.compile(sub), has_default, fill))
         # pydantic drops undeclared keys unless the model says it keeps them
         keep_extra = schema.get("additionalProperties") not in (None, False)
-        out: dict[str, Any] = {}
-        for name, sub in props.items():
-            sub_resolved = generator.resolve(sub)
-            if name in value:
-                out[name] = materialize(value[name], sub_resolved, generator)
-            elif isinstance(sub_resolved, dict) and "default" in sub_resolved:
-                out[name] = sub_resolved["default"]
-            elif _nullable(sub_resolved, generator):
-                out[name] = None
-        if keep_extra:
-            out.update({k: v for k, v in value.items() if k not in props})
-        return out
-    if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        return [materialize(item, schema["items"], generator) for item in value]
+        declared = set(schema["properties"])
+
+        def shape(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            out: dict[str, Any] = {}
+            for name, sub, has_default, fill in fields:
+                if name in value:
+                    out[name] = sub(value[name])
+                elif has_default:
+                    out[name] = copy.deepcopy(fill) if isinstance(fill, dict | list) else fill
+            if keep_extra:
+                out.update((k, v) for k, v in value.items() if k not in declared)
+            return out
+
+        return shape
+
+
+def _identity(value: Any) -> Any:
     return value
-
-
-def _fits(value: Any, schema: dict[str, Any]) -> bool:
-    kind = schema.get("type")
-    if kind == "object" or "properties" in schema:
-        return isinstance(value, dict)
-    if kind == "array":
-        return isinstance(value, list)
-    return True
 
 
 def _nullable(schema: Any, generator: Generator) -> bool:

@@ -7,17 +7,20 @@ the kit's tests, and any property it does not know is still filled by the generi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from mock_server.contract import Operation
-from mock_server.generation import Generator, iso, materialize, random_uuid
+from mock_server.generation import Generator, Materializer, iso, random_uuid
 
+T = TypeVar("T")
 SCENARIOS = ("pending", "running", "completed", "completed_with_failures", "failed", "cancelled")
 DEFAULT_SCENARIO = "pending"
 DYNAMIC = "dynamic"
@@ -53,6 +56,49 @@ def recognises(op: Operation) -> bool:
     )
 
 
+class Draw(Protocol):
+    def random(self) -> float: ...
+    def randint(self, a: int, b: int) -> int: ...
+    def uniform(self, a: float, b: float) -> float: ...
+    def choice(self, seq: Sequence[T]) -> T: ...
+    def shuffle(self, x: list[Any]) -> None: ...
+
+
+_MASK = (1 << 64) - 1
+
+
+class SplitMix:
+    """splitmix64: seeding is free where `random.Random(seed)` costs microseconds per request."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, seed: int) -> None:
+        self.state = seed & _MASK
+
+    def _next(self) -> int:
+        self.state = z = (self.state + 0x9E3779B97F4A7C15) & _MASK
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        return z ^ (z >> 31)
+
+    def random(self) -> float:
+        return (self._next() >> 11) * (1.0 / (1 << 53))
+
+    def randint(self, a: int, b: int) -> int:
+        return a + self._next() % (b - a + 1)  # the modulo bias is far below anything a fixture shows
+
+    def uniform(self, a: float, b: float) -> float:
+        return a + (b - a) * self.random()
+
+    def choice(self, seq: Sequence[T]) -> T:
+        return seq[self._next() % len(seq)]
+
+    def shuffle(self, x: list[Any]) -> None:
+        for i in range(len(x) - 1, 0, -1):
+            j = self._next() % (i + 1)
+            x[i], x[j] = x[j], x[i]
+
+
 @dataclass(frozen=True)
 class Counts:
     total: int
@@ -73,7 +119,8 @@ class BatchExecutions:
         assert success is not None and success.schema is not None
         self.response_schema = generator.resolve(success.schema)
         request_schema = generator.resolve(op.body.schema if op.body else {})
-        self.spec_schema = (request_schema.get("properties") or {}).get("batch_spec_json", {})
+        spec_schema = (request_schema.get("properties") or {}).get("batch_spec_json", {})
+        self.materialize = Materializer(generator).compile(spec_schema)
         props = self.response_schema.get("properties") or {}
         self.fields = set(props)
         # Whatever a later document adds is still served, from the schema alone.
@@ -92,10 +139,13 @@ class BatchExecutions:
         now: datetime,
         *,
         dynamic: bool = False,
+        fingerprint: bytes = b"",
     ) -> dict[str, Any]:
-        spec = materialize(body.get("batch_spec_json") or {}, self.spec_schema, self.generator)
+        spec = self.materialize(body.get("batch_spec_json") or {})
         # Static answers draw counts from the request itself: the same request, the same counts.
-        shape = rng if dynamic else random.Random(_digest(json.dumps([spec, scenario], sort_keys=True)))
+        # (`fingerprint`: the raw request, cheaper to hash than the parsed one re-serialized)
+        request_id = fingerprint or json.dumps(spec, sort_keys=True).encode("utf-8", "backslashreplace")
+        shape: Draw = rng if dynamic else SplitMix(_digest(request_id + scenario.encode()))
         if dynamic:
             scenario = rng.choice(SCENARIOS)
         source = spec.get("input") or {}
@@ -117,7 +167,7 @@ class BatchExecutions:
         out_ds = output.get("datasource_id")
         answer: dict[str, Any] = {
             "id": random_uuid(rng),
-            "batch_definition_id": str(uuid.uuid5(_NAMESPACE, f"{spec.get('name')}\x00{spec.get('agent')}")),
+            "batch_definition_id": _definition_id(spec.get("name"), spec.get("agent")),
             "customer_id": _tenant(api_key, "customer"),
             "project_id": _tenant(api_key, "project"),
             "agent_urn": f"urn:meibel:agent:{spec.get('agent')}",
@@ -193,7 +243,7 @@ _DOMAIN_FIELDS = {
 }
 
 
-def _counts(scenario: str, total: int, rng: random.Random) -> Counts:
+def _counts(scenario: str, total: int, rng: Draw) -> Counts:
     if scenario == "pending" or total == 0:
         return Counts(total, 0, 0, 0 if scenario == "pending" else total)
     if scenario == "running":
@@ -216,7 +266,7 @@ def _items(
     media_types: Any,
     out_ds: Any,
     retries: int,
-    shape: random.Random,
+    shape: Draw,
     rng: random.Random,
 ) -> list[dict[str, Any]]:
     statuses = (
@@ -261,11 +311,17 @@ def _execution_error(counts: Counts) -> str:
     return f"Batch stopped after {counts.failed} of {counts.total} items failed their final attempt"
 
 
+@functools.lru_cache(maxsize=4096)
+def _definition_id(name: Any, agent: Any) -> str:
+    return str(uuid.uuid5(_NAMESPACE, f"{name}\x00{agent}"))
+
+
+@functools.lru_cache(maxsize=256)  # only accepted keys get here: a handful
 def _tenant(api_key: str | None, kind: str) -> str:
     # A keyed hash: stable per key, and the key cannot be read back from the id.
     digest = hashlib.blake2b((api_key or "").encode(), digest_size=16, person=kind.encode()[:16]).digest()
     return str(uuid.UUID(bytes=digest, version=4))
 
 
-def _digest(text: str) -> int:
-    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "backslashreplace"), digest_size=8).digest())
+def _digest(data: bytes) -> int:
+    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest())

@@ -15,6 +15,7 @@ from itertools import accumulate
 from typing import Any
 
 import jsonschema_rs
+import orjson
 
 ErrorList = list[dict[str, Any]]
 Loc = tuple[str | int, ...]
@@ -98,6 +99,8 @@ _DECODER = json.JSONDecoder(parse_float=_parse_float, parse_int=_parse_int, pars
 _BRACKETS = bytes(range(256)).translate(None, b"[]{}")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# orjson reads integers past 64 bits as floats: such bodies take the stdlib path.
+_LONG_NUMBER = re.compile(rb"\d{19}")
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -112,6 +115,12 @@ def parse_json(raw: bytes) -> tuple[Any, ErrorList]:
         where = _too_deep(raw)
         if where is not None:
             return None, _json_invalid(where, f"Nesting deeper than {MAX_DEPTH} levels")
+    if not _LONG_NUMBER.search(raw):
+        try:
+            # orjson is ~3x faster; whatever it refuses gets the stdlib's exact error below.
+            return orjson.loads(raw), []
+        except orjson.JSONDecodeError:
+            pass
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -236,6 +245,38 @@ _TYPE_ERRORS = {
     "array": ("list_type", "Input should be a valid list"),
     "null": ("none_required", "Input should be None"),
 }
+_LAX_BOOLEANS = {"0", "off", "f", "false", "n", "no", "1", "on", "t", "true", "y", "yes"}
+
+
+def _type_error(kind: str, value: Any, code: str, message: str) -> tuple[str, str]:
+    """pydantic's type error for `value`. Where its lax mode would have converted the value
+    (`"5"` for an integer), the mock is strict and answers with strict mode's error instead."""
+    if kind == "integer":
+        if isinstance(value, float):
+            return "int_from_float", "Input should be a valid integer, got a number with a fractional part"
+        if isinstance(value, str) and not _lax_number(value, integer=True):
+            return "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+    elif kind == "number":
+        if isinstance(value, str) and not _lax_number(value, integer=False):
+            return "float_parsing", "Input should be a valid number, unable to parse string as a number"
+    elif kind == "boolean":
+        unparsable_str = isinstance(value, str) and value.strip().lower() not in _LAX_BOOLEANS
+        unparsable_int = isinstance(value, int) and not isinstance(value, bool) and value not in (0, 1)
+        if unparsable_str or unparsable_int:
+            return "bool_parsing", "Input should be a valid boolean, unable to interpret input"
+    return code, message
+
+
+def _lax_number(text: str, *, integer: bool) -> bool:
+    try:
+        number = float(text.strip())
+    except ValueError:
+        return False
+    if not integer:
+        return True
+    return number.is_integer() and "e" not in text.lower()
+
+
 _UNION_TAGS = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "none"}
 
 
@@ -353,17 +394,18 @@ class _Compiler:
 
         def check(value: Any, loc: Loc, errors: ErrorList) -> None:
             if not _is_type(value, kind):
-                if kind == "integer" and isinstance(value, float):
-                    errors.append(
-                        error(
-                            "int_from_float",
-                            loc,
-                            "Input should be a valid integer, got a number with a fractional part",
-                            value,
-                        )
+                found_code, found_message = _type_error(kind, value, code, message)
+                errors.append(error(found_code, loc, found_message, value))
+                return
+            if kind == "integer" and isinstance(value, float) and abs(value) >= 2**63:
+                errors.append(
+                    error(
+                        "int_parsing_size",
+                        loc,
+                        "Unable to parse input string as an integer, exceeded maximum size",
+                        value,
                     )
-                else:
-                    errors.append(error(code, loc, message, value))
+                )
                 return
             for constraint in constraints:
                 found = constraint(value)

@@ -1,0 +1,1 @@
+"""Load benchmark: the mock against a bare Starlette reference."""

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from mock_server import DEV_KEY, Contract, Settings, create_app, load_contract
+from mock_server.testing import ThreadedServer, serve_in_thread
+
+PATH = "/v2/batch-executions"
+VALID: dict[str, Any] = {"batch_spec_json": {"name": "n", "agent": "a", "input": {"datasource_id": "d"}}}
+KEY = {"Meibel-API-Key": DEV_KEY}
+JSON_CT = {"content-type": "application/json"}
+
+
+class Client:
+    """httpx over ASGITransport (no socket), driven synchronously from an event loop of its own."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self._runner = asyncio.Runner()
+        self._http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000"
+        )
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return self._runner.run(self._http.request(method, url, **kwargs))
+
+    def post(self, url: str = PATH, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def create(self, body: Any = VALID, headers: dict[str, str] | None = None) -> httpx.Response:
+        return self.post(content=json.dumps(body).encode(), headers={**KEY, **JSON_CT, **(headers or {})})
+
+    def close(self) -> None:
+        self._runner.run(self._http.aclose())
+        self._runner.close()
+
+
+@pytest.fixture(scope="session")
+def contract() -> Contract:
+    return load_contract()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture
+def client(contract: Contract, settings: Settings) -> Iterator[Client]:
+    c = Client(create_app(contract, settings=settings))
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="module")
+def live(contract: Contract) -> Iterator[ThreadedServer]:
+    with serve_in_thread(create_app(contract, settings=Settings(body_timeout=1.0))) as server:
+        yield server
