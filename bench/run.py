@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -97,12 +98,27 @@ def measure(name: str, target: str, stack: str, duration: int, connections: int)
     return Result(name, rps, p50, p99, rss_kib / 1024, int(bad.group(1)) if bad else 0)
 
 
+def _median(results: list[Result]) -> Result:
+    def mid(values: list[float]) -> float:
+        return statistics.median(values)
+
+    return Result(
+        results[0].name,
+        mid([r.requests_per_s for r in results]),
+        mid([r.p50_ms for r in results]),
+        mid([r.p99_ms for r in results]),
+        mid([r.rss_mib for r in results]),
+        max(r.non_2xx for r in results),
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
     options = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:

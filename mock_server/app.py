@@ -119,55 +119,8 @@ async def _send(send: Send, answer: Answer, scope: Scope, *, close: bool = False
     await send({"type": "http.response.body", "body": payload})
 
 
-class AccessLog:
-    """One line per request: client, method, path (never the query or headers), status, time.
-
-    Written straight to the stream: going through `logging` costs a quarter of the mock's
-    throughput (bench/). The `mock_server.access` logger's level still switches it on and off."""
-
-    def __init__(self, app: ASGIApp, stream: TextIO | None = None) -> None:
-        self.app = app
-        self.stream = stream
-        self._second = -1
-        self._stamp = ""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not access_log.isEnabledFor(logging.INFO):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 0
-
-        async def record(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record)
-        finally:
-            elapsed = (time.perf_counter() - started) * 1000
-            client = scope.get("client") or ("-", 0)
-            now = int(time.time())
-            if now != self._second:
-                self._second, self._stamp = now, time.strftime("%H:%M:%S", time.localtime(now))
-            stream = self.stream or sys.stderr
-            stream.write(
-                f'{self._stamp} INFO {client[0]} "{scope["method"]} {scope["path"]}" {status or "-"} {elapsed:.1f}ms\n'
-            )
-
-
 class JSONCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS, with its refusals of a preflight answered in JSON like every other 4xx,
-    and out of the way of requests that carry no `Origin` (curl, SDKs, tests): a browser always
-    sends one, and the wrapper costs a tenth of the mock's throughput."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not any(name == b"origin" for name, _ in scope["headers"]):
-            await self.app(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
+    """Starlette's CORS, with its refusals of a preflight answered in JSON like every other 4xx."""
 
     def preflight_response(self, request_headers: Any) -> Response:
         response = super().preflight_response(request_headers)
@@ -179,64 +132,80 @@ class JSONCORSMiddleware(CORSMiddleware):
         return response
 
 
-class ErrorGuard:
-    """A bug in the mock answers a JSON 500 and a log line, never a dropped connection."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-
-        async def tracked(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracked)
-        except _ClientGone:
-            return
-        except Exception:
-            log.exception("unexpected error while answering %s %s", scope.get("method"), scope.get("path"))
-            if not started:
-                detail = {"detail": "Internal error in the mock server (a bug: please report it)"}
-                await _send(send, Answer(500, detail), scope, close=True)
-
-
 class MockApp(Starlette):
-    """Starlette, with HTTP requests taken straight down the mock's own short chain.
+    """Starlette, with HTTP requests taken down one short path: access log, error guard, CORS
+    (only for requests with an `Origin`: browsers always send one), then the endpoint.
 
     Starlette's router and exception layers have nothing to add here (the engine builds every
-    answer, errors included) and cost a quarter of the throughput (bench/); lifespan and any
-    other scope type still go through Starlette."""
+    answer, errors included) and, with one wrapper per layer, cost a third of the throughput
+    (bench/). Lifespan and other scope types still go through Starlette."""
 
-    def __init__(self, http: ASGIApp) -> None:
+    def __init__(self, endpoint: ASGIApp, cors: ASGIApp, *, log_stream: TextIO | None = None) -> None:
         super().__init__()
-        self.http = http
+        self.endpoint = endpoint
+        self.cors = cors
+        self.log_stream = log_stream
+        self._second = -1
+        self._stamp = ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         scope["app"] = self
-        await self.http(scope, receive, send)
+        target = self.cors if any(name == b"origin" for name, _ in scope["headers"]) else self.endpoint
+        started = time.perf_counter()
+        status = 0
+
+        async def tracked(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await target(scope, receive, tracked)
+        except _ClientGone:
+            pass
+        except Exception:
+            log.exception("unexpected error while answering %s %s", scope["method"], scope["path"])
+            if not status:
+                detail = {"detail": "Internal error in the mock server (a bug: please report it)"}
+                await _send(tracked, Answer(500, detail), scope, close=True)
+        if access_log.isEnabledFor(logging.INFO):
+            self._access(scope, status, time.perf_counter() - started)
+
+    def _access(self, scope: Scope, status: int, seconds: float) -> None:
+        # One line: client, method, path (never the query or headers), status, time. Written
+        # straight to the stream: `logging` would cost a quarter of the throughput (bench/);
+        # the `mock_server.access` logger's level still switches it on and off.
+        now = int(time.time())
+        if now != self._second:
+            self._second, self._stamp = now, time.strftime("%H:%M:%S", time.localtime(now))
+        client = (scope.get("client") or ("-",))[0]
+        line = f'{self._stamp} INFO {client} "{scope["method"]} {scope["path"]}" {status or "-"} {seconds * 1000:.1f}ms\n'
+        (self.log_stream or sys.stderr).write(line)
 
 
-def create_app(contract: Contract, *, settings: Settings | None = None) -> Starlette:
-    """A Starlette app serving every operation of `contract` (see `Settings` for the knobs)."""
+def create_app(
+    contract: Contract, *, settings: Settings | None = None, log_stream: TextIO | None = None
+) -> Starlette:
+    """A Starlette app serving every operation of `contract` (see `Settings` for the knobs).
+
+    The access log goes to `log_stream` (default: standard error) while the `mock_server.access`
+    logger is enabled for INFO."""
     settings = settings or Settings()
     engine = Engine(contract, settings)
     endpoint = ApiEndpoint(engine, json.dumps(contract.document).encode())
     cors = JSONCORSMiddleware(
-        ErrorGuard(endpoint),
+        endpoint,
         allow_origins=list(settings.cors_origins) or ["*"],
         allow_methods=["*"],
         allow_headers=["*"],
         expose_headers=["*"],
         max_age=600,
     )
-    app = MockApp(AccessLog(cors))
+    app = MockApp(endpoint, cors, log_stream=log_stream)
     app.state.contract = contract
     app.state.engine = engine
     app.state.settings = settings

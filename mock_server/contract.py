@@ -91,7 +91,7 @@ class Operation:
         return self.responses.get("default")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Match:
     operation: Operation | None
     path_params: dict[str, str]
@@ -105,8 +105,13 @@ class Contract:
     schema_root: dict[str, Any]
     base_path: str
     operations: tuple[Operation, ...]
-    _literal: dict[str, dict[str, Operation]] = field(default_factory=dict, repr=False)
-    _templated: list[tuple[re.Pattern[str], dict[str, Operation]]] = field(default_factory=list, repr=False)
+    # path -> (operations by lower-case method, the Allow header's methods)
+    _literal: dict[str, tuple[dict[str, Operation], tuple[str, ...]]] = field(
+        default_factory=dict, repr=False
+    )
+    _templated: list[tuple[re.Pattern[str], tuple[dict[str, Operation], tuple[str, ...]]]] = field(
+        default_factory=list, repr=False
+    )
 
     @property
     def title(self) -> str:
@@ -117,18 +122,18 @@ class Contract:
             if not path.startswith(self.base_path + "/"):
                 return None
             path = path[len(self.base_path) :]
-        by_method = self._literal.get(path)
+        entry = self._literal.get(path)
         params: dict[str, str] = {}
-        if by_method is None:
+        if entry is None:
             for regex, candidate in self._templated:
                 found = regex.match(path)
                 if found:
-                    by_method = candidate
+                    entry = candidate
                     params = {_GROUPS.get(k, k): v for k, v in found.groupdict().items()}
                     break
             else:
                 return None
-        allowed = tuple(m.upper() for m in by_method)
+        by_method, allowed = entry
         return Match(by_method.get(method.lower()), params, allowed)
 
     def find(self, method: str, path: str) -> Operation:
@@ -187,10 +192,11 @@ def contract_from_dict(document: dict[str, Any], *, source: str = "<document>") 
     contract = Contract(source, document, schema_root, _base_path(document), operations)
     for path in {op.path for op in operations}:
         by_method = {op.method: op for op in operations if op.path == path}
+        entry = (by_method, tuple(m.upper() for m in by_method))
         if "{" in path:
-            contract._templated.append((_path_regex(path), by_method))
+            contract._templated.append((_path_regex(path), entry))
         else:
-            contract._literal[path] = by_method
+            contract._literal[path] = entry
     # OpenAPI: concrete paths win over templated ones; among templates, fewer variables first.
     contract._templated.sort(key=lambda item: item[0].pattern.count("(?P<"))
     return contract

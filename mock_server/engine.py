@@ -43,7 +43,7 @@ class Settings:
         return self.api_keys or (DEV_KEY,)
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     status: int
     body: Any = None
@@ -59,7 +59,7 @@ class Answer:
             return json.dumps(self.body, separators=(",", ":"), allow_nan=False).encode()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Request:
     headers: Mapping[str, str]  # lower-case names
     query_string: str = ""
@@ -135,7 +135,7 @@ class Engine:
         if api_key is False:
             return Answer(401, {"detail": "Not authenticated"}, dict(UNAUTHENTICATED_HEADERS))
         try:
-            prefer = parse_prefer(request.headers.get("prefer", ""))
+            prefer = parse_prefer(request.headers["prefer"]) if "prefer" in request.headers else {}
         except ValueError as exc:
             return Answer(400, {"detail": str(exc)})
         errors = self._parameters(op, request) + body_errors

@@ -311,10 +311,12 @@ class Materializer:
     def compile(self, schema: Any) -> Shape:
         if isinstance(schema, dict) and set(schema) == {"$ref"}:
             ref = schema["$ref"]
-            if ref not in self._refs:
-                self._refs[ref] = _identity  # recursion placeholder, replaced below
-                self._refs[ref] = self.compile(self.generator.resolve(schema))
-            return lambda value: self._refs[ref](value)
+            if ref in self._refs:  # compiled, or being compiled: a recursive schema
+                return lambda value: self._refs[ref](value)
+            self._refs[ref] = _identity  # placeholder while compiling
+            compiled = self.compile(self.generator.resolve(schema))
+            self._refs[ref] = compiled
+            return compiled
         schema = self.generator.resolve(schema)
         if not isinstance(schema, dict):
             return _identity
@@ -337,6 +339,9 @@ class Materializer:
                 kind = "object" if "properties" in resolved else str(resolved.get("type", ""))
                 by_kind.append((kind, self.compile(branch)))
 
+        if all(branch is _identity for _, branch in by_kind):
+            return _identity
+
         def shape(value: Any) -> Any:
             kind = "object" if isinstance(value, dict) else "array" if isinstance(value, list) else ""
             for branch_kind, branch in by_kind:
@@ -347,7 +352,7 @@ class Materializer:
         return shape
 
     def _model(self, schema: dict[str, Any]) -> Shape:
-        fields: list[tuple[str, Shape, bool, Any]] = []
+        fields: list[tuple[str, Shape | None, bool, Any]] = []
         for name, sub in schema["properties"].items():
             resolved = self.generator.resolve(sub)
             has_default = isinstance(resolved, dict) and "default" in resolved
@@ -357,7 +362,8 @@ class Materializer:
                 fill, has_default = None, True
             else:
                 fill = None
-            fields.append((name, self.compile(sub), has_default, fill))
+            compiled = self.compile(sub)
+            fields.append((name, None if compiled is _identity else compiled, has_default, fill))
         # pydantic drops undeclared keys unless the model says it keeps them
         keep_extra = schema.get("additionalProperties") not in (None, False)
         declared = set(schema["properties"])
@@ -368,9 +374,14 @@ class Materializer:
             out: dict[str, Any] = {}
             for name, sub, has_default, fill in fields:
                 if name in value:
-                    out[name] = sub(value[name])
+                    out[name] = value[name] if sub is None else sub(value[name])
                 elif has_default:
-                    out[name] = copy.deepcopy(fill) if isinstance(fill, dict | list) else fill
+                    # defaults are mutable and the answer is the caller's to change
+                    out[name] = (
+                        (copy.deepcopy(fill) if fill else type(fill)())
+                        if isinstance(fill, dict | list)
+                        else fill
+                    )
             if keep_extra:
                 out.update((k, v) for k, v in value.items() if k not in declared)
             return out

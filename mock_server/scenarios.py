@@ -12,6 +12,7 @@ import hashlib
 import json
 import random
 import uuid
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -123,6 +124,7 @@ class BatchExecutions:
         self.materialize = Materializer(generator).compile(spec_schema)
         props = self.response_schema.get("properties") or {}
         self.fields = set(props)
+        self.undeclared = bool(_DOMAIN_FIELDS - self.fields)  # fields a later document may drop
         # Whatever a later document adds is still served, from the schema alone.
         self.filler = {
             name: generator.compile(props[name])
@@ -191,7 +193,9 @@ class BatchExecutions:
             )
         for name, fill in self.filler.items():
             answer[name] = fill(rng, 0)
-        return {k: v for k, v in answer.items() if k in self.fields}
+        if self.undeclared:
+            return {k: v for k, v in answer.items() if k in self.fields}
+        return answer
 
     def example_request(self) -> dict[str, Any]:
         """A small, readable valid request (fixtures and documentation answer it)."""
@@ -324,4 +328,5 @@ def _tenant(api_key: str | None, kind: str) -> str:
 
 
 def _digest(data: bytes) -> int:
-    return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest())
+    # Seeds the shape of a static answer, nothing secret: a fast checksum spread over 64 bits.
+    return (zlib.crc32(data) << 32) | zlib.adler32(data)
