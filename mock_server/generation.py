@@ -13,6 +13,7 @@ import re
 import string
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 try:  # the regex parser moved in 3.11; both spellings are stdlib
@@ -225,7 +226,8 @@ def _number(schema: dict[str, Any], integer: bool) -> Gen:
         return lambda rng, d: rng.randint(lo, max(lo, hi))
     if step:
         first, last = -(-low // step), high // step
-        return lambda rng, d: rng.randint(int(first), int(max(first, last))) * step
+        exact = Decimal(str(step))  # k * 0.01 in floats drifts off the multiple; decimals do not
+        return lambda rng, d: float(rng.randint(int(first), int(max(first, last))) * exact)
     return lambda rng, d: round(rng.uniform(low, high), 2) if high - low >= 0.02 else low
 
 

@@ -294,7 +294,11 @@ class _Compiler:
         if "$ref" in schema:
             checks.append(self._ref(schema["$ref"]))
         kinds = schema.get("type")
-        if isinstance(kinds, list):
+        if "enum" in schema or "const" in schema:
+            # pydantic's Literal/Enum fields report the allowed values, not a type error
+            allowed = schema["enum"] if "enum" in schema else [schema["const"]]
+            checks.append(self._allowed(allowed, "enum" if "enum" in schema else "const"))
+        elif isinstance(kinds, list):
             if len(kinds) == 1:
                 checks.append(self._typed(schema, kinds[0]))
             else:
@@ -304,9 +308,6 @@ class _Compiler:
             checks.append(self._typed(schema, kinds))
         else:
             checks.extend(self._untyped(schema))
-        for key in ("enum", "const"):
-            if key in schema:
-                checks.append(self._allowed(schema[key] if key == "enum" else [schema[key]], key))
         for part in schema.get("allOf", []):
             checks.append(self.compile(part))
         for key in ("anyOf", "oneOf"):

@@ -1,0 +1,104 @@
+"""Any OpenAPI document given with --spec: every operation served, parameters validated."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import jsonschema_rs
+import pytest
+
+from mock_server import Contract, Settings, create_app, load_contract
+from tests.conftest import Client
+from tests.test_generation import SHOP
+
+TRACE = {"X-Trace": "abcd"}
+
+
+@pytest.fixture(scope="module")
+def shop() -> Contract:
+    return load_contract(SHOP)
+
+
+@pytest.fixture
+def api(shop: Contract) -> Iterator[Client]:
+    client = Client(create_app(shop, settings=Settings(seed=3)))
+    yield client
+    client.close()
+
+
+def test_base_path_comes_from_the_servers_variables(api: Client) -> None:
+    assert api.request("GET", "/api/v1/orders/5", headers=TRACE).status_code == 200
+    assert api.request("GET", "/orders/5", headers=TRACE).status_code == 404
+
+
+def test_generated_answer_is_valid(api: Client, shop: Contract) -> None:
+    response = api.request("GET", "/api/v1/orders/5", headers=TRACE)
+    schema = {"$ref": "#/components/schemas/Order", **shop.schema_root}
+    assert jsonschema_rs.validator_for(schema, validate_formats=True).is_valid(response.json())
+
+
+def test_path_query_and_header_parameters_are_validated_in_fastapi_order(api: Client) -> None:
+    response = api.request("GET", "/api/v1/orders/0?expand=maybe", headers={"X-Trace": "ab"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == [
+        {"type": "greater_than_equal", "loc": ["path", "order_id"], "msg": "Input should be greater than or equal "
+         "to 1", "input": 0, "ctx": {"ge": 1}},
+        {"type": "bool_parsing", "loc": ["query", "expand"], "msg": "Input should be a valid boolean, unable to "
+         "interpret input", "input": "maybe"},
+        {"type": "string_too_short", "loc": ["header", "X-Trace"], "msg": "String should have at least 4 "
+         "characters", "input": "ab", "ctx": {"min_length": 4}},
+    ]
+
+
+def test_path_parameter_type_and_missing_header(api: Client) -> None:
+    detail = api.request("GET", "/api/v1/orders/abc").json()["detail"]
+    assert [(e["type"], e["loc"]) for e in detail] == [
+        ("int_parsing", ["path", "order_id"]), ("missing", ["header", "X-Trace"])]
+
+
+def test_repeated_query_parameters_make_an_array(api: Client) -> None:
+    assert api.request("GET", "/api/v1/orders/1?fields=a&fields=b&expand=true", headers=TRACE).status_code == 200
+
+
+def test_bearer_security_and_empty_success(api: Client) -> None:
+    assert api.request("DELETE", "/api/v1/orders/1").status_code == 401
+    assert api.request("DELETE", "/api/v1/orders/1", headers={"Authorization": "Bearer nope"}).status_code == 401
+    done = api.request("DELETE", "/api/v1/orders/1", headers={"Authorization": "Bearer meibel-mock-key"})
+    assert done.status_code == 204
+    assert done.content == b""
+
+
+def test_body_errors_for_a_3_0_schema(api: Client) -> None:
+    body = {"sku": "abc", "price": {"amount": 0, "currency": "GBP"}, "tags": [], "note": None, "extra": 1}
+    detail = api.post("/api/v1/orders", json=body).json()["detail"]
+    assert [(e["type"], e["loc"][1:]) for e in detail] == [
+        ("string_pattern_mismatch", ["sku"]),
+        ("greater_than", ["price", "amount"]),
+        ("enum", ["price", "currency"]),
+        ("too_short", ["tags"]),
+        ("extra_forbidden", ["extra"]),
+    ]
+
+
+def test_union_errors_are_tagged_per_branch(api: Client) -> None:
+    body = {"sku": "ABC-1234", "price": {"amount": 1, "currency": "EUR"}, "tags": ["ok"], "kind": 3}
+    detail = api.post("/api/v1/orders", json=body).json()["detail"]
+    assert [(e["type"], e["loc"][1:]) for e in detail] == [
+        ("enum", ["kind", "str"]), ("greater_than_equal", ["kind", "int"])]
+    assert api.post("/api/v1/orders", json={**body, "kind": 12}).status_code == 201
+
+
+def test_named_examples_through_prefer(api: Client) -> None:
+    paid = api.request("GET", "/api/v1/orders/1", headers={**TRACE, "Prefer": "example=paid"})
+    assert paid.json()["status"] == "paid"
+    unknown = api.request("GET", "/api/v1/orders/1", headers={**TRACE, "Prefer": "example=nope"})
+    assert unknown.status_code == 400
+    assert "available: paid" in unknown.json()["detail"]
+    documented = api.request("GET", "/api/v1/orders/1", headers={**TRACE, "Prefer": "code=404"})
+    assert documented.status_code == 404 and documented.content == b""
+
+
+def test_405_lists_every_method_of_the_path(api: Client) -> None:
+    response = api.request("PUT", "/api/v1/orders/1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, DELETE"
