@@ -54,7 +54,9 @@ def execution_violations(answer: Any) -> list[str]:
     return problems
 
 
-def _item_violations(items: list[Any], total: int | None, succeeded: int | None, failed: int | None) -> list[str]:
+def _item_violations(
+    items: list[Any], total: int | None, succeeded: int | None, failed: int | None
+) -> list[str]:
     problems = []
     if total is not None and len(items) != total:
         problems.append(f"{len(items)} items but total_items is {total}")
@@ -67,7 +69,9 @@ def _item_violations(items: list[Any], total: int | None, succeeded: int | None,
         if not isinstance(item, Mapping):
             continue
         if item.get("status") not in STATUSES:
-            problems.append(f"items[{index}].status {item.get('status')!r} is not one of {', '.join(STATUSES)}")
+            problems.append(
+                f"items[{index}].status {item.get('status')!r} is not one of {', '.join(STATUSES)}"
+            )
         if item.get("status") == "failed" and not item.get("error"):
             problems.append(f"items[{index}] failed without an error")
         attempts = _int(item.get("attempts"))
@@ -105,9 +109,9 @@ def echo_violations(request: Any, answer: Any) -> list[str]:
     if not isinstance(spec, Mapping):
         return []
     problems = []
-    source = spec.get("input") if isinstance(spec.get("input"), Mapping) else {}
-    output = spec.get("output") if isinstance(spec.get("output"), Mapping) else {}
-    if "input_datasource_id" in answer and "datasource_id" in source:
+    source: Mapping[str, Any] = spec["input"] if isinstance(spec.get("input"), Mapping) else {}
+    output: Mapping[str, Any] = spec["output"] if isinstance(spec.get("output"), Mapping) else {}
+    if "input_datasource_id" in answer and "datasource_id" in source:  # noqa: SIM102
         if answer["input_datasource_id"] != source["datasource_id"]:
             problems.append(
                 f"input_datasource_id {answer['input_datasource_id']!r} is not the request's "

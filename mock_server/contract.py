@@ -7,6 +7,7 @@ requirement, the path matcher) is computed here at start-up.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -202,7 +203,20 @@ def contract_from_dict(document: dict[str, Any], *, source: str = "<document>") 
     return contract
 
 
+_VALID_DOCUMENTS: set[str] = set()  # digests of documents already checked in this process
+
+
 def _check_document(document: dict[str, Any], source: str, version: str) -> None:
+    # The meta-validation takes most of a second; an app, a test or a CLI run may load the same
+    # document several times in one process.
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+    if digest in _VALID_DOCUMENTS:
+        return
+    _validate_document(document, source, version)
+    _VALID_DOCUMENTS.add(digest)
+
+
+def _validate_document(document: dict[str, Any], source: str, version: str) -> None:
     from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 
     validator_cls = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator

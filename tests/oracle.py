@@ -18,7 +18,13 @@ class Oracle:
     def check_response(self, path: str, request_body: Any, status: int, body: bytes) -> None:
         """Raises when the answer does not match the document (status, content type, schema)."""
         request = MockRequest(
-            "/".join(self.host), "post", path, data=json.dumps(request_body).encode(),
-            content_type="application/json", headers={"Meibel-API-Key": "x"},
+            "/".join(self.host),
+            "post",
+            path,
+            data=json.dumps(request_body).encode(),
+            content_type="application/json",
+            headers={"Meibel-API-Key": "x"},
         )
-        self.api.validate_response(request, MockResponse(body, status_code=status, content_type="application/json"))
+        self.api.validate_response(
+            request, MockResponse(body, status_code=status, content_type="application/json")
+        )

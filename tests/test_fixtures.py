@@ -16,11 +16,14 @@ from mock_server.scenarios import SCENARIOS
 from tests.oracle import Oracle
 
 
-def test_one_file_per_scenario_each_valid(tmp_path: Path, contract: Contract,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_one_file_per_scenario_each_valid(
+    tmp_path: Path, contract: Contract, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["fixtures", "--out", str(tmp_path / "out")]) == 0
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert written == sorted([*(f"createExecution.{s}.json" for s in SCENARIOS), "createExecution.validation_error.json"])
+    assert written == sorted(
+        [*(f"createExecution.{s}.json" for s in SCENARIOS), "createExecution.validation_error.json"]
+    )
     assert capsys.readouterr().out.count("\n") == len(written)
     oracle = Oracle(contract.document)
     for scenario in SCENARIOS:
@@ -31,8 +34,12 @@ def test_one_file_per_scenario_each_valid(tmp_path: Path, contract: Contract,
 
 def test_fixtures_are_the_same_bytes_from_two_processes(tmp_path: Path) -> None:
     for name in ("a", "b"):
-        subprocess.run([sys.executable, "-m", "mock_server", "fixtures", "--out", str(tmp_path / name), "--seed", "4"],
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [sys.executable, "-m", "mock_server", "fixtures", "--out", str(tmp_path / name), "--seed", "4"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     for path in (tmp_path / "a").iterdir():
         assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes()
 
@@ -45,7 +52,9 @@ def test_unwritable_directory_is_one_line(tmp_path: Path, capsys: pytest.Capture
     assert err.startswith("meibel-mock: error: cannot create") and err.count("\n") == 1
 
 
-def test_a_document_without_the_operation_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_a_document_without_the_operation_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     from tests.test_generation import SHOP
 
     assert main(["fixtures", "--out", str(tmp_path), "--spec", str(SHOP)]) == 2

@@ -27,7 +27,9 @@ def shop() -> Contract:
 
 
 @pytest.mark.parametrize("document", ["bundled", "shop"])
-def test_every_component_schema_generates_valid_instances(contract: Contract, shop: Contract, document: str) -> None:
+def test_every_component_schema_generates_valid_instances(
+    contract: Contract, shop: Contract, document: str
+) -> None:
     target = contract if document == "bundled" else shop
     generator = Generator(target.schema_root)
     names = list(target.schema_root["components"]["schemas"])
@@ -53,8 +55,12 @@ def test_every_component_schema_generates_valid_instances(contract: Contract, sh
         {"type": "array", "items": {"type": "boolean"}, "minItems": 4, "maxItems": 4},
         {"type": "object", "additionalProperties": {"type": "integer"}},
         {"anyOf": [{"type": "integer", "maximum": -1}, {"type": "string", "maxLength": 2}]},
-        {"allOf": [{"type": "object", "required": ["a"], "properties": {"a": {"type": "integer"}}},
-                   {"required": ["b"], "properties": {"b": {"type": "string", "format": "uuid"}}}]},
+        {
+            "allOf": [
+                {"type": "object", "required": ["a"], "properties": {"a": {"type": "integer"}}},
+                {"required": ["b"], "properties": {"b": {"type": "string", "format": "uuid"}}},
+            ]
+        },
     ],
     ids=lambda schema: str(schema)[:40],
 )

@@ -41,35 +41,61 @@ def test_path_query_and_header_parameters_are_validated_in_fastapi_order(api: Cl
     response = api.request("GET", "/api/v1/orders/0?expand=maybe", headers={"X-Trace": "ab"})
     assert response.status_code == 422
     assert response.json()["detail"] == [
-        {"type": "greater_than_equal", "loc": ["path", "order_id"], "msg": "Input should be greater than or equal "
-         "to 1", "input": 0, "ctx": {"ge": 1}},
-        {"type": "bool_parsing", "loc": ["query", "expand"], "msg": "Input should be a valid boolean, unable to "
-         "interpret input", "input": "maybe"},
-        {"type": "string_too_short", "loc": ["header", "X-Trace"], "msg": "String should have at least 4 "
-         "characters", "input": "ab", "ctx": {"min_length": 4}},
+        {
+            "type": "greater_than_equal",
+            "loc": ["path", "order_id"],
+            "msg": "Input should be greater than or equal to 1",
+            "input": 0,
+            "ctx": {"ge": 1},
+        },
+        {
+            "type": "bool_parsing",
+            "loc": ["query", "expand"],
+            "msg": "Input should be a valid boolean, unable to interpret input",
+            "input": "maybe",
+        },
+        {
+            "type": "string_too_short",
+            "loc": ["header", "X-Trace"],
+            "msg": "String should have at least 4 characters",
+            "input": "ab",
+            "ctx": {"min_length": 4},
+        },
     ]
 
 
 def test_path_parameter_type_and_missing_header(api: Client) -> None:
     detail = api.request("GET", "/api/v1/orders/abc").json()["detail"]
     assert [(e["type"], e["loc"]) for e in detail] == [
-        ("int_parsing", ["path", "order_id"]), ("missing", ["header", "X-Trace"])]
+        ("int_parsing", ["path", "order_id"]),
+        ("missing", ["header", "X-Trace"]),
+    ]
 
 
 def test_repeated_query_parameters_make_an_array(api: Client) -> None:
-    assert api.request("GET", "/api/v1/orders/1?fields=a&fields=b&expand=true", headers=TRACE).status_code == 200
+    assert (
+        api.request("GET", "/api/v1/orders/1?fields=a&fields=b&expand=true", headers=TRACE).status_code == 200
+    )
 
 
 def test_bearer_security_and_empty_success(api: Client) -> None:
     assert api.request("DELETE", "/api/v1/orders/1").status_code == 401
-    assert api.request("DELETE", "/api/v1/orders/1", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert (
+        api.request("DELETE", "/api/v1/orders/1", headers={"Authorization": "Bearer nope"}).status_code == 401
+    )
     done = api.request("DELETE", "/api/v1/orders/1", headers={"Authorization": "Bearer meibel-mock-key"})
     assert done.status_code == 204
     assert done.content == b""
 
 
 def test_body_errors_for_a_3_0_schema(api: Client) -> None:
-    body = {"sku": "abc", "price": {"amount": 0, "currency": "GBP"}, "tags": [], "note": None, "extra": 1}
+    body: dict[str, object] = {
+        "sku": "abc",
+        "price": {"amount": 0, "currency": "GBP"},
+        "tags": [],
+        "note": None,
+        "extra": 1,
+    }
     detail = api.post("/api/v1/orders", json=body).json()["detail"]
     assert [(e["type"], e["loc"][1:]) for e in detail] == [
         ("string_pattern_mismatch", ["sku"]),
@@ -84,7 +110,9 @@ def test_union_errors_are_tagged_per_branch(api: Client) -> None:
     body = {"sku": "ABC-1234", "price": {"amount": 1, "currency": "EUR"}, "tags": ["ok"], "kind": 3}
     detail = api.post("/api/v1/orders", json=body).json()["detail"]
     assert [(e["type"], e["loc"][1:]) for e in detail] == [
-        ("enum", ["kind", "str"]), ("greater_than_equal", ["kind", "int"])]
+        ("enum", ["kind", "str"]),
+        ("greater_than_equal", ["kind", "int"]),
+    ]
     assert api.post("/api/v1/orders", json={**body, "kind": 12}).status_code == 201
 
 

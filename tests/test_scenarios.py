@@ -17,10 +17,19 @@ from tests.oracle import Oracle
 
 FULL: dict[str, Any] = {
     "batch_spec_json": {
-        "name": "Invoices", "agent": "agent_1", "version": "3", "user_message": "extract totals",
-        "input": {"datasource_id": "ds_in", "filters": {"regex": ".*", "media_types": ["text/csv"],
-                                                        "element_ids": ["el_1", "el_2", "el_3"],
-                                                        "additional_properties": {}}},
+        "name": "Invoices",
+        "agent": "agent_1",
+        "version": "3",
+        "user_message": "extract totals",
+        "input": {
+            "datasource_id": "ds_in",
+            "filters": {
+                "regex": ".*",
+                "media_types": ["text/csv"],
+                "element_ids": ["el_1", "el_2", "el_3"],
+                "additional_properties": {},
+            },
+        },
         "output": {"datasource_id": "ds_out"},
         "execution": {"concurrency": 3, "retry_limit": 4},
         "additional_properties": {"priority": "high"},
@@ -39,8 +48,9 @@ def coherent(request: Any, response: Any) -> list[str]:
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 @pytest.mark.parametrize("body", [VALID, FULL], ids=["minimal", "full"])
-def test_every_scenario_is_valid_and_coherent(client: Client, oracle: Oracle, scenario: str,
-                                              body: dict[str, Any]) -> None:
+def test_every_scenario_is_valid_and_coherent(
+    client: Client, oracle: Oracle, scenario: str, body: dict[str, Any]
+) -> None:
     response = client.create(body, headers={"Prefer": f"example={scenario}"})
     assert response.status_code == 201
     oracle.check_response(PATH, body, 201, response.content)
@@ -65,7 +75,9 @@ def test_scenarios_say_what_their_names_say(client: Client) -> None:
     assert partial["status"] == "completed" and partial["failed"] >= 1 and partial["error"] is None
     failed = ask("failed")
     assert failed["status"] == "failed" and failed["error"]
-    assert all(item["attempts"] == 5 for item in failed["items"] if item["status"] == "failed")  # retry_limit + 1
+    assert all(
+        item["attempts"] == 5 for item in failed["items"] if item["status"] == "failed"
+    )  # retry_limit + 1
     cancelled = ask("cancelled")
     assert any(item["status"] == "cancelled" for item in cancelled["items"])
 
@@ -79,8 +91,13 @@ def test_the_request_shows_in_the_answer(client: Client) -> None:
     minimal = client.create(VALID).json()
     # Defaults of the document filled in, absent optionals null, as the real service answers.
     assert minimal["batch_spec_json"] == {
-        "name": "n", "version": None, "agent": "a", "user_message": None,
-        "input": {"datasource_id": "d", "filters": None}, "output": None, "execution": None,
+        "name": "n",
+        "version": None,
+        "agent": "a",
+        "user_message": None,
+        "input": {"datasource_id": "d", "filters": None},
+        "output": None,
+        "execution": None,
         "additional_properties": {},
     }
     assert minimal["output_datasource_id"] is None
@@ -140,8 +157,15 @@ def test_prefer_code_422_is_a_valid_validation_error(client: Client, oracle: Ora
 
 @pytest.mark.parametrize(
     ("prefer", "expected"),
-    [("example=exploded", "available: pending, running, completed, completed_with_failures, failed, cancelled"),
-     ("code=500", "documented: 201, 422"), ("code=abc", "documented: 201, 422"), ("example=", "needs a value")],
+    [
+        (
+            "example=exploded",
+            "available: pending, running, completed, completed_with_failures, failed, cancelled",
+        ),
+        ("code=500", "documented: 201, 422"),
+        ("code=abc", "documented: 201, 422"),
+        ("example=", "needs a value"),
+    ],
 )
 def test_unknown_preferences_are_400_listing_what_exists(client: Client, prefer: str, expected: str) -> None:
     response = client.create(headers={"Prefer": prefer})
@@ -156,9 +180,17 @@ def test_unrelated_preferences_are_ignored(client: Client) -> None:
 def _sequence(contract: Contract, seed: int | None) -> list[bytes]:
     c = Client(create_app(contract, settings=Settings(seed=seed)))
     try:
-        return [c.create(body, headers={"Prefer": prefer}).content for body, prefer in [
-            (VALID, "example=pending"), (FULL, "example=completed"), (FULL, "dynamic=true"),
-            (VALID, "example=failed"), (FULL, "dynamic=true"), (FULL, "example=running")]]
+        return [
+            c.create(body, headers={"Prefer": prefer}).content
+            for body, prefer in [
+                (VALID, "example=pending"),
+                (FULL, "example=completed"),
+                (FULL, "dynamic=true"),
+                (VALID, "example=failed"),
+                (FULL, "dynamic=true"),
+                (FULL, "example=running"),
+            ]
+        ]
     finally:
         c.close()
 
@@ -172,25 +204,58 @@ def test_without_a_seed_ids_are_random_and_time_is_now(contract: Contract) -> No
     first, second = _sequence(contract, None), _sequence(contract, None)
     assert first != second
     start = json.loads(first[0])["start_time"]
-    assert start.startswith(__import__("datetime").datetime.now(__import__("datetime").UTC).strftime("%Y-%m-%d"))
+    assert start.startswith(
+        __import__("datetime").datetime.now(__import__("datetime").UTC).strftime("%Y-%m-%d")
+    )
 
 
 spec_text = st.text(max_size=8)
-requests = st.fixed_dictionaries({"batch_spec_json": st.fixed_dictionaries(
-    {"name": spec_text, "agent": spec_text,
-     "input": st.fixed_dictionaries({"datasource_id": spec_text}, optional={"filters": st.none() | st.fixed_dictionaries(
-         {}, optional={"element_ids": st.none() | st.lists(spec_text, max_size=15),
-                       "media_types": st.none() | st.lists(st.sampled_from(["application/pdf", "image/png", "x"]),
-                                                           max_size=2)})})},
-    optional={"output": st.none() | st.fixed_dictionaries({}, optional={"datasource_id": st.none() | spec_text}),
-              "execution": st.none() | st.fixed_dictionaries({}, optional={
-                  "concurrency": st.integers(1, 999), "retry_limit": st.none() | st.integers(0, 999)}),
-              "additional_properties": st.dictionaries(spec_text, st.integers() | spec_text, max_size=2)})})
+requests = st.fixed_dictionaries(
+    {
+        "batch_spec_json": st.fixed_dictionaries(
+            {
+                "name": spec_text,
+                "agent": spec_text,
+                "input": st.fixed_dictionaries(
+                    {"datasource_id": spec_text},
+                    optional={
+                        "filters": st.none()
+                        | st.fixed_dictionaries(
+                            {},
+                            optional={
+                                "element_ids": st.none() | st.lists(spec_text, max_size=15),
+                                "media_types": st.none()
+                                | st.lists(
+                                    st.sampled_from(["application/pdf", "image/png", "x"]), max_size=2
+                                ),
+                            },
+                        )
+                    },
+                ),
+            },
+            optional={
+                "output": st.none()
+                | st.fixed_dictionaries({}, optional={"datasource_id": st.none() | spec_text}),
+                "execution": st.none()
+                | st.fixed_dictionaries(
+                    {},
+                    optional={
+                        "concurrency": st.integers(1, 999),
+                        "retry_limit": st.none() | st.integers(0, 999),
+                    },
+                ),
+                "additional_properties": st.dictionaries(spec_text, st.integers() | spec_text, max_size=2),
+            },
+        )
+    }
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=requests, scenario=st.sampled_from([*(f"example={s}" for s in SCENARIOS), "dynamic=true"]))
-def test_invariants_hold_for_any_valid_request(client: Client, oracle: Oracle, body: Any, scenario: str) -> None:
+def test_invariants_hold_for_any_valid_request(
+    client: Client, oracle: Oracle, body: Any, scenario: str
+) -> None:
     response = client.create(body, headers={"Prefer": scenario})
     assert response.status_code == 201, response.text
     oracle.check_response(PATH, body, 201, response.content)
