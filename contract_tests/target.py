@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import schemathesis
 from schemathesis import GenerationMode
 
 from contract_tests.checks import SPEC_GAPS
 from mock_server import Settings, create_app, load_contract
+from mock_server.errors import UsageError
 
 # The default profile: examples per operation and generation mode. Sized so that the whole
 # `pytest` run stays around a minute on two cores; raise it with --max-examples.
 DEFAULT_MAX_EXAMPLES = 60
+# Safe defaults against a live deployment.
+DEFAULT_RATE_LIMIT = 10.0  # requests per second
+DEFAULT_TIMEOUT = 10.0  # seconds per request
+DEFAULT_BUDGET = 600.0  # seconds for the whole run; later cases are not sent
 API_KEY_HEADER = "Meibel-API-Key"
 
 
@@ -26,9 +33,14 @@ class Target:
     base_url: str | None  # None: an app in process (the mock unless `app` names another)
     api_key: str
     max_examples: int = DEFAULT_MAX_EXAMPLES
-    seed: int | None = None
     app: str | None = None  # "module:attribute", an ASGI app or a factory of one
     shrink: bool = True
+    max_writes: int = 0  # live targets: requests that could be accepted, over the whole run
+    rate_limit: float = DEFAULT_RATE_LIMIT
+    timeout: float = DEFAULT_TIMEOUT
+    budget: float = DEFAULT_BUDGET
+    agent_id: str | None = None
+    datasource_id: str | None = None
 
     @property
     def live(self) -> bool:
@@ -48,7 +60,7 @@ def set_target(target: Target) -> None:
 
 
 def current_target() -> Target:
-    """The target the root conftest chose (the in-process mock when run without it)."""
+    """The target the plugin chose (the in-process mock when run without it)."""
     global _current
     if _current is None:
         _current = target_from({})
@@ -56,27 +68,75 @@ def current_target() -> Target:
 
 
 def target_from(options: dict[str, Any]) -> Target:
+    """Build a target from option values (None: not given); raises UsageError on bad ones."""
     base_url = options.get("base_url") or os.environ.get("MEIBEL_BASE_URL") or None
+    if base_url:
+        base_url = check_base_url(base_url, allow_insecure=bool(options.get("allow_insecure")))
     api_key = options.get("api_key") or os.environ.get("MEIBEL_API_KEY") or ""
-    if not api_key:
+    if not api_key and not base_url:
         # The in-process mock accepts whatever key the run chooses: a fresh one each run.
-        api_key = "" if base_url else f"contract-{secrets.token_hex(8)}"
+        api_key = f"contract-{secrets.token_hex(8)}"
+    numbers: dict[str, float] = {}
+    # (option, default, whether zero is allowed)
+    for name, default, zero_ok in (
+        ("max_examples", DEFAULT_MAX_EXAMPLES, False),
+        ("max_writes", 0, True),
+        ("rate_limit", DEFAULT_RATE_LIMIT, False),
+        ("timeout", DEFAULT_TIMEOUT, False),
+        ("budget", DEFAULT_BUDGET, False),
+    ):
+        value = options.get(name)
+        value = default if value is None else value
+        if value < 0 or (value == 0 and not zero_ok):
+            raise UsageError(f"--{name.replace('_', '-')} must be {'>= 0' if zero_ok else 'positive'}")
+        numbers[name] = value
     return Target(
-        base_url=base_url.rstrip("/") if base_url else None,
+        base_url=base_url,
         api_key=api_key,
-        max_examples=int(options.get("max_examples") or DEFAULT_MAX_EXAMPLES),
-        seed=options.get("seed"),
+        max_examples=int(numbers["max_examples"]),
         app=options.get("app") or None,
         shrink=not options.get("no_shrink"),
+        max_writes=int(numbers["max_writes"]),
+        rate_limit=float(numbers["rate_limit"]),
+        timeout=float(numbers["timeout"]),
+        budget=float(numbers["budget"]),
+        agent_id=options.get("agent_id") or None,
+        datasource_id=options.get("datasource_id") or None,
     )
+
+
+def check_base_url(url: str, *, allow_insecure: bool) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--base-url must be an http:// or https:// URL, not {url!r}")
+    if parts.scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
+        raise UsageError(
+            f"--base-url {url} is plain http to another host: the API key would cross the network "
+            "unencrypted (use https, or --allow-insecure if you mean it)"
+        )
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def load_schema(target: Target) -> Any:
     """The bundled document as a Schemathesis schema aimed at `target`."""
     contract = load_contract()
     if target.live:
+        assert target.base_url is not None
         schema = schemathesis.openapi.from_dict(contract.document)
-        schema.config.update(base_url=target.base_url + contract.base_path)  # type: ignore[operator]
+        schema.config.update(
+            base_url=target.base_url + contract.base_path,
+            rate_limit=f"{target.rate_limit:g}/s",
+            request_timeout=target.timeout,
+        )
     else:
         app = (
             _import_app(target.app)
@@ -84,8 +144,6 @@ def load_schema(target: Target) -> Any:
             else create_app(contract, settings=Settings(api_keys=(target.api_key,)))
         )
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    if target.api_key:
-        schema.config.update(headers={API_KEY_HEADER: target.api_key})
     schema.config.generation.update(
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         max_examples=target.max_examples,
@@ -97,6 +155,9 @@ def load_schema(target: Target) -> Any:
 
 def _import_app(spec: str) -> Any:
     module_name, _, attribute = spec.partition(":")
-    module = importlib.import_module(module_name)
-    app = getattr(module, attribute or "app")
+    try:
+        module = importlib.import_module(module_name)
+        app = getattr(module, attribute or "app")
+    except (ImportError, AttributeError) as exc:
+        raise UsageError(f"--app {spec}: {exc}") from None
     return app() if inspect.isfunction(app) else app

@@ -4,10 +4,12 @@ defect, fails through the check meant to catch it (and the real mock passes: tes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+import contract_tests.run as run_module
 import contract_tests.target as target_module
 from contract_tests.checks import SEEN_IDS, SPEC_GAPS
 from tests.broken import DEFECTS, KEY
@@ -24,7 +26,24 @@ TITLES = {
     "not_a_server_error": "Server error",
 }
 
-pytest_plugins = ["pytester"]
+
+@contextmanager
+def outer_run_kept() -> Iterator[None]:
+    """Inner runs share this process's module state; the outer run's must survive them."""
+    saved = (
+        target_module._current,
+        run_module._current,
+        SPEC_GAPS.accepted_keys,
+        dict(SPEC_GAPS.counts),
+        set(SEEN_IDS.ids),
+    )
+    try:
+        yield
+    finally:
+        target_module._current, run_module._current, SPEC_GAPS.accepted_keys = saved[:3]
+        SPEC_GAPS.counts.clear()
+        SPEC_GAPS.counts.update(saved[3])
+        SEEN_IDS.ids = saved[4]
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +51,18 @@ def warm() -> None:
     """Import what a run imports, once, outside pytester: each in-process run drops the modules
     it imported, and re-importing six hundred modules per run (without bytecode caching) took
     three seconds of every one."""
-    saved = target_module._current
-    code = pytest.main(
-        [
-            str(ROOT / "contract_tests"),
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--assert=plain",
-            "--max-examples=5",
-            f"--rootdir={ROOT}",
-        ]
-    )
-    target_module._current = saved
+    with outer_run_kept():
+        code = pytest.main(
+            [
+                str(ROOT / "contract_tests"),
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--assert=plain",
+                "--max-examples=5",
+                f"--rootdir={ROOT}",
+            ]
+        )
     assert code == 0
 
 
@@ -53,12 +71,8 @@ def suite(pytester: pytest.Pytester, warm: None) -> Iterator[pytest.Pytester]:
     # The suite exactly as users run it: its conftest and test module, copied beside each other.
     pytester.makeconftest((ROOT / "conftest.py").read_text())
     pytester.makepyfile(test_suite=(ROOT / "contract_tests" / "test_contract.py").read_text())
-    saved = (target_module._current, SPEC_GAPS.accepted_keys, dict(SPEC_GAPS.counts), set(SEEN_IDS.ids))
-    yield pytester
-    target_module._current, SPEC_GAPS.accepted_keys = saved[0], saved[1]
-    SPEC_GAPS.counts.clear()
-    SPEC_GAPS.counts.update(saved[2])
-    SEEN_IDS.ids = saved[3]
+    with outer_run_kept():
+        yield pytester
 
 
 @pytest.mark.parametrize(("defect", "check"), sorted(DEFECTS.items()))
