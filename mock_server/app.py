@@ -7,16 +7,23 @@ import json
 import logging
 import sys
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any, TextIO
 
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from mock_server.contract import Contract
 from mock_server.engine import Answer, Engine, Request, Settings
+from mock_server.errors import UsageError
+from mock_server.journal import Journal
+from mock_server.watch import watch as watch_document
 
+CONTROL_PREFIX = "/__mock/"  # outside any API base path: the mock's own endpoints
 access_log = logging.getLogger("mock_server.access")
 log = logging.getLogger("mock_server")
 
@@ -28,26 +35,69 @@ class _ClientGone(Exception):
 class ApiEndpoint:
     """Every operation of the document, under its base path."""
 
-    def __init__(self, engine: Engine, openapi_bytes: bytes) -> None:
+    def __init__(self, engine: Engine, openapi_bytes: bytes, journal: Journal) -> None:
         self.engine = engine
         self.openapi = openapi_bytes
+        self.journal = journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"] == "/openapi.json":
+        path = scope["path"]
+        if path.startswith(CONTROL_PREFIX):
+            await _send(send, await self._control(scope, receive), scope)
+            return
+        if path == "/openapi.json":
             await self._openapi(scope, send)
             return
-        routed = self.engine.route(scope["method"], scope["path"])
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope.get("query_string", b"").decode("latin-1")
+        routed = self.engine.route(scope["method"], path)
         if isinstance(routed, Answer):
+            self.journal.record(scope["method"], path, query, headers, None, routed.status)
             await _send(send, routed, scope)
             return
         op, path_params = routed
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         body = await self._read_body(headers, receive)
         if isinstance(body, Answer):
+            self.journal.record(scope["method"], path, query, headers, None, body.status)
             await _send(send, body, scope, close=True)
             return
-        request = Request(headers, scope.get("query_string", b"").decode("latin-1"), body, path_params)
-        await _send(send, self.engine.respond(op, request), scope)
+        answer = self.engine.respond(op, Request(headers, query, body, path_params))
+        if answer.delay:
+            await asyncio.sleep(answer.delay)
+        self.journal.record(scope["method"], path, query, headers, body, answer.status)
+        await _send(send, answer, scope)
+
+    async def _control(self, scope: Scope, receive: Receive) -> Answer:
+        """`/__mock/…`: the journal, the scenario and a reset, for tests in any language."""
+        method, name = scope["method"], scope["path"][len(CONTROL_PREFIX) :]
+        allowed = {"requests": ("GET", "DELETE"), "scenario": ("GET", "PUT"), "reset": ("POST",)}
+        if name not in allowed:
+            return Answer(404, {"detail": "Not Found"})
+        if method not in allowed[name]:
+            return Answer(405, {"detail": "Method Not Allowed"}, {"allow": ", ".join(allowed[name])})
+        if name == "requests":
+            if method == "DELETE":
+                self.journal.clear()
+                return Answer(204, empty=True)
+            return Answer(200, {"size": self.journal.size, "requests": self.journal.entries()})
+        if name == "reset":
+            self.engine.reset()
+            self.journal.clear()
+            return Answer(204, empty=True)
+        if method == "GET":
+            return Answer(200, {"scenario": self.engine.scenario})
+        raw = await self._read_body({}, receive)
+        if isinstance(raw, Answer):
+            return raw
+        try:
+            chosen = json.loads(raw or b"null")["scenario"]
+            self.engine.check_scenario(chosen)
+        except (ValueError, TypeError, KeyError):
+            return Answer(400, {"detail": 'Send {"scenario": NAME} (or null for the default)'})
+        except UsageError as exc:
+            return Answer(400, {"detail": str(exc)})
+        self.engine.scenario = chosen
+        return Answer(200, {"scenario": chosen})
 
     async def _openapi(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -140,13 +190,31 @@ class MockApp(Starlette):
     answer, errors included) and, with one wrapper per layer, cost a third of the throughput
     (bench/). Lifespan and other scope types still go through Starlette."""
 
-    def __init__(self, endpoint: ASGIApp, cors: ASGIApp, *, log_stream: TextIO | None = None) -> None:
-        super().__init__()
-        self.endpoint = endpoint
-        self.cors = cors
+    def __init__(self, *, log_stream: TextIO | None = None, lifespan: Any = None) -> None:
+        super().__init__(lifespan=lifespan)
         self.log_stream = log_stream
+        self.errors: list[BaseException] = []  # bugs met while answering, for test harnesses
         self._second = -1
         self._stamp = ""
+
+    def load(self, contract: Contract, settings: Settings, journal: Journal) -> None:
+        """Serve `contract` from now on (at start-up, and again on each --watch reload)."""
+        engine = Engine(contract, settings)
+        endpoint = ApiEndpoint(engine, json.dumps(contract.document).encode(), journal)
+        cors = JSONCORSMiddleware(
+            endpoint,
+            allow_origins=list(settings.cors_origins) or ["*"],
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["*"],
+            max_age=600,
+        )
+        # One assignment swaps both: a request in flight finishes on the engine it started with.
+        self.endpoint, self.cors = endpoint, cors
+        self.state.contract = contract
+        self.state.engine = engine
+        self.state.settings = settings
+        self.state.journal = journal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -167,7 +235,8 @@ class MockApp(Starlette):
             await target(scope, receive, tracked)
         except _ClientGone:
             pass
-        except Exception:
+        except Exception as exc:
+            self.errors.append(exc)
             log.exception("unexpected error while answering %s %s", scope["method"], scope["path"])
             if not status:
                 detail = {"detail": "Internal error in the mock server (a bug: please report it)"}
@@ -188,25 +257,34 @@ class MockApp(Starlette):
 
 
 def create_app(
-    contract: Contract, *, settings: Settings | None = None, log_stream: TextIO | None = None
+    contract: Contract,
+    *,
+    settings: Settings | None = None,
+    log_stream: TextIO | None = None,
+    watch: Path | None = None,
 ) -> Starlette:
     """A Starlette app serving every operation of `contract` (see `Settings` for the knobs).
 
     The access log goes to `log_stream` (default: standard error) while the `mock_server.access`
-    logger is enabled for INFO."""
+    logger is enabled for INFO. With `watch`, the document is reloaded when that file changes."""
     settings = settings or Settings()
-    engine = Engine(contract, settings)
-    endpoint = ApiEndpoint(engine, json.dumps(contract.document).encode())
-    cors = JSONCORSMiddleware(
-        endpoint,
-        allow_origins=list(settings.cors_origins) or ["*"],
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["*"],
-        max_age=600,
-    )
-    app = MockApp(endpoint, cors, log_stream=log_stream)
-    app.state.contract = contract
-    app.state.engine = engine
-    app.state.settings = settings
-    return app
+    journal = Journal(settings.journal_size, _secret_headers(contract))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if watch is None:
+            yield
+            return
+        task = asyncio.create_task(watch_document(watch, lambda new: mock.load(new, settings, journal)))
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    mock = MockApp(log_stream=log_stream, lifespan=lifespan)
+    mock.load(contract, settings, journal)
+    return mock
+
+
+def _secret_headers(contract: Contract) -> set[str]:
+    return {cred.name for op in contract.operations for alternative in op.security for cred in alternative}

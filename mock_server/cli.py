@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mock_server import __version__
+from mock_server.chaos import parse_fault_code, parse_latency
 from mock_server.contract import Contract, load_contract
 from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import MockError, UsageError
@@ -59,6 +60,36 @@ def _seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not an integer seed: {text!r}") from None
 
 
+def _latency(text: str) -> tuple[float, float]:
+    try:
+        return parse_latency(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"not a rate between 0 and 1: {text!r}")
+    return value
+
+
+def _fault_code(text: str) -> int:
+    try:
+        return parse_fault_code(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a count: {text!r}")
+    return int(text)
+
+
 def _serve_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG, description="Serve an OpenAPI document (default: the Meibel API v2) as a mock."
@@ -93,6 +124,38 @@ def _serve_parser() -> argparse.ArgumentParser:
         "--seed", type=_seed, help="make every answer a function of the seed and request order"
     )
     parser.add_argument(
+        "--latency",
+        type=_latency,
+        metavar="DURATION",
+        help="delay every answer: 200ms, or a range such as 50ms-300ms",
+    )
+    parser.add_argument(
+        "--fail-rate",
+        type=_rate,
+        default=0.0,
+        metavar="P",
+        help="answer this share of requests (0-1) with an injected fault",
+    )
+    parser.add_argument(
+        "--fail-code",
+        type=_fault_code,
+        default=503,
+        metavar="CODE",
+        help="status of injected faults: 429 (with Retry-After), 500, 502, 503 or 504",
+    )
+    parser.add_argument(
+        "--journal-size",
+        type=_count,
+        default=1000,
+        metavar="N",
+        help="requests kept at GET /__mock/requests (default 1000; 0 turns it off)",
+    )
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="reload --spec when the file changes (a broken edit keeps the last good one)",
+    )
+    parser.add_argument(
         "--log-level",
         default="info",
         type=str.lower,
@@ -112,6 +175,10 @@ def _fixtures_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
+        if args[:1] == ["proxy"]:
+            from mock_server.proxy import serve_proxy
+
+            return serve_proxy(args[1:])
         if args[:1] == ["fixtures"]:
             from mock_server.fixtures import write_fixtures
 
@@ -147,9 +214,15 @@ def serve(options: argparse.Namespace) -> int:
         cors_origins=tuple(options.cors_origin),
         scenario=options.scenario,
         seed=options.seed,
+        latency=options.latency,
+        fail_rate=options.fail_rate,
+        fail_code=options.fail_code,
+        journal_size=options.journal_size,
     )
+    if options.watch and not options.spec:
+        raise UsageError("--watch needs --spec: the bundled document does not change")
     contract = _contract(options.spec)
-    app = create_app(contract, settings=settings)
+    app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
     sock = _bind(options.host, options.port)
     port = sock.getsockname()[1]
     _configure_logging(options.log_level)

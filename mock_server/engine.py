@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from mock_server.chaos import Chaos
 from mock_server.contract import Contract, Credential, Operation, is_json_media_type
 from mock_server.errors import UsageError
 from mock_server.generation import Generator
@@ -37,6 +38,10 @@ class Settings:
     cors_origins: tuple[str, ...] = ()  # none given: any origin
     scenario: str | None = None
     seed: int | None = None
+    latency: tuple[float, float] | None = None  # seconds, low and high
+    fail_rate: float = 0.0
+    fail_code: int = 503
+    journal_size: int = 1000
 
     @property
     def accepted_keys(self) -> tuple[str, ...]:
@@ -49,6 +54,7 @@ class Answer:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     empty: bool = False  # no body at all (a 204, or a schema-less response)
+    delay: float = 0.0  # seconds to wait before answering (simulated latency)
 
     def encode(self) -> bytes:
         if self.empty:
@@ -98,10 +104,7 @@ class Engine:
         self.domains = {
             op: BatchExecutions(op, self.generator) for op in contract.operations if recognises(op)
         }
-        if settings.scenario is not None and settings.scenario not in (*SCENARIOS, "dynamic"):
-            raise UsageError(
-                f"unknown scenario {settings.scenario!r}; available: {', '.join(SCENARIOS)}, dynamic"
-            )
+        self.check_scenario(settings.scenario)
         self._keys = [key.encode() for key in settings.accepted_keys]
         self._success = {
             op: self.generator.compile(op.success.schema)
@@ -111,9 +114,18 @@ class Engine:
         self.reset()
 
     def reset(self) -> None:
+        """Back to the state at start-up: the seed's sequence, the default scenario."""
+        self.scenario = self.settings.scenario
+        self.chaos = Chaos(
+            self.settings.latency, self.settings.fail_rate, self.settings.fail_code, self.settings.seed
+        )
         seed = self.settings.seed
         self.rng = random.Random(seed) if seed is not None else random.Random(os.urandom(16))
         self.clock = Clock(seed)
+
+    def check_scenario(self, scenario: str | None) -> None:
+        if scenario is not None and scenario not in (*SCENARIOS, "dynamic"):
+            raise UsageError(f"unknown scenario {scenario!r}; available: {', '.join(SCENARIOS)}, dynamic")
 
     # --- routing ---------------------------------------------------------------------------------
 
@@ -128,16 +140,38 @@ class Engine:
     # --- answering -------------------------------------------------------------------------------
 
     def respond(self, op: Operation, request: Request) -> Answer:
+        try:
+            prefer = parse_prefer(request.headers["prefer"]) if "prefer" in request.headers else {}
+        except ValueError as exc:
+            return Answer(400, {"detail": str(exc)})
+        if self.chaos.idle and "latency" not in prefer and "fault" not in prefer:
+            return self._respond(op, request, prefer)
+        try:
+            delay = self.chaos.delay(prefer.get("latency"))
+            injected = self.chaos.fault(prefer.get("fault"))
+        except ValueError as exc:
+            return Answer(400, {"detail": f"Prefer: {exc}"})
+        if injected is not None:  # a gateway's answer: before the service looks at the request
+            answer = Answer(injected.status, injected.body, dict(injected.headers))
+        else:
+            answer = self._respond(op, request, prefer)
+        answer.delay = delay
+        return answer
+
+    def validation_errors(self, op: Operation, request: Request) -> ErrorList:
+        """What the request breaks in the document, as a 422 would list it (no auth check)."""
+        _, body_errors = self._body(op, request)
+        if body_errors and body_errors[0]["type"] == "json_invalid":
+            return body_errors
+        return self._parameters(op, request) + body_errors
+
+    def _respond(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer:
         body, body_errors = self._body(op, request)
         if body_errors and body_errors[0]["type"] == "json_invalid":
             return Answer(422, {"detail": body_errors})  # FastAPI decodes before it checks the key
         api_key = self._authenticate(op, request.headers)
         if api_key is False:
             return Answer(401, {"detail": "Not authenticated"}, dict(UNAUTHENTICATED_HEADERS))
-        try:
-            prefer = parse_prefer(request.headers["prefer"]) if "prefer" in request.headers else {}
-        except ValueError as exc:
-            return Answer(400, {"detail": str(exc)})
         errors = self._parameters(op, request) + body_errors
         if errors:
             return Answer(422, {"detail": errors})
@@ -220,7 +254,7 @@ class Engine:
         self, op: Operation, body: Any, api_key: str | None, prefer: dict[str, str], raw: bytes
     ) -> Answer:
         domain = self.domains.get(op)
-        scenario = prefer.get("example") or self.settings.scenario
+        scenario = prefer.get("example") or self.scenario
         dynamic = prefer.get("dynamic", "").lower() == "true" or scenario == "dynamic"
         if "code" in prefer:
             code = prefer["code"]
@@ -276,14 +310,15 @@ _TOKEN = re.compile(r'\s*([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,;\s]*)\s*(
 
 
 def parse_prefer(header: str) -> dict[str, str]:
-    """`Prefer: example=completed, code=422, dynamic=true` (RFC 7240; unknown preferences ignored)."""
+    """`Prefer: example=completed, code=422, dynamic=true, latency=200ms, fault=503` (RFC 7240;
+    preferences the mock does not know are ignored)."""
     out: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in header.split(","))):
         found = _TOKEN.fullmatch(part)
         if found is None:
             continue
         name, value = found.group(1).lower(), found.group(2).strip('"')
-        if name in ("example", "code", "dynamic"):
+        if name in ("example", "code", "dynamic", "latency", "fault"):
             if not value:
                 raise ValueError(f"Prefer: {name} needs a value, as in {name}=…")
             out[name] = value

@@ -21,7 +21,7 @@ class ThreadedServer:
         self.sock.bind((host, 0))
         self.host, self.port = self.sock.getsockname()[:2]
         config = uvicorn.Config(
-            app, http=protocol_class(), log_level="warning", access_log=False, lifespan="off", log_config=None
+            app, http=protocol_class(), log_level="warning", access_log=False, log_config=None
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)

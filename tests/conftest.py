@@ -36,6 +36,9 @@ class Client:
     def create(self, body: Any = VALID, headers: dict[str, str] | None = None) -> httpx.Response:
         return self.post(content=json.dumps(body).encode(), headers={**KEY, **JSON_CT, **(headers or {})})
 
+    def run(self, awaitable: Any) -> Any:
+        return self._runner.run(awaitable)
+
     def close(self) -> None:
         self._runner.run(self._http.aclose())
         self._runner.close()

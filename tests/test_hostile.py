@@ -87,7 +87,9 @@ def _status_and_body(answer: bytes) -> tuple[int, bytes]:
     "request_bytes",
     [
         b"FROB /v2/batch-executions HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /v2/batch-executions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+        b"GET /v2/batch-executions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nX-Big: "
+        + b"a" * 200_000
+        + b"\r\n\r\n",
         b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,
         b"POST /v2/batch-executions HTTP/1.1\r\nHost: x\r\nContent-Length: banana\r\n\r\n",
         b"POST /v2/batch-executions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
