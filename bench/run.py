@@ -1,9 +1,13 @@
 """Load benchmark: the mock against a bare Starlette reference, in the same run.
 
-    python -m bench.run [--duration 10] [--connections 16]
+    python -m bench.run [--duration 10] [--connections 16] [--rounds 3]
 
 Each server is pinned to core 0 and wrk to core 1 (taskset), so they do not compete. Needs `wrk`
 (Debian: apt-get install wrk). Only 127.0.0.1 is ever contacted.
+
+Two figures per target: throughput (what the target asks for), and the server's CPU time per
+request, read from /proc. On a shared machine the first drifts with the neighbours' load; the
+second barely does, so it is the steadier way to compare two versions of the mock.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 PATH = "/v2/batch-executions"
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -33,6 +38,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     rss_mib: float
+    cpu_us_per_request: float
     non_2xx: int
 
 
@@ -62,6 +68,18 @@ def _ms(text: str, output: str) -> float:
     return float(found.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[found.group(2)]
 
 
+def _field(pattern: str, output: str) -> str:
+    found = re.search(pattern, output, re.M)
+    if found is None:
+        raise SystemExit(f"bench: unexpected wrk output:\n{output}")
+    return found.group(1)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
 def measure(name: str, target: str, stack: str, duration: int, connections: int) -> Result:
     port = _free_port()
     server = subprocess.Popen(
@@ -70,32 +88,31 @@ def measure(name: str, target: str, stack: str, duration: int, connections: int)
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    url = f"http://127.0.0.1:{port}{PATH}"
+    wrk = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", "--latency", "-s", str(HERE / "post.lua")]
     try:
         _wait(port, server)
-        wrk = [
-            "taskset",
-            "-c",
-            "1",
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{duration}s",
-            "--latency",
-            "-s",
-            str(HERE / "post.lua"),
-            f"http://127.0.0.1:{port}{PATH}",
-        ]
-        subprocess.run([*wrk[:5], "-d2s", *wrk[7:]], check=True, capture_output=True)  # warm-up
-        output = subprocess.run(wrk, check=True, capture_output=True, text=True).stdout
-        rss_kib = int(re.search(r"VmRSS:\s+(\d+)", Path(f"/proc/{server.pid}/status").read_text()).group(1))  # type: ignore[union-attr]
+        subprocess.run([*wrk, "-d2s", url], check=True, capture_output=True)  # warm-up
+        cpu_before = _cpu_seconds(server.pid)
+        output = subprocess.run(
+            [*wrk, f"-d{duration}s", url], check=True, capture_output=True, text=True
+        ).stdout
+        cpu = _cpu_seconds(server.pid) - cpu_before
+        rss_kib = int(_field(r"VmRSS:\s+(\d+)", Path(f"/proc/{server.pid}/status").read_text()))
     finally:
         server.terminate()
         server.wait(timeout=10)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1), output)  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1), output)  # type: ignore[union-attr]
+    total = int(_field(r"^\s*(\d+) requests in", output))
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    return Result(name, rps, p50, p99, rss_kib / 1024, int(bad.group(1)) if bad else 0)
+    return Result(
+        name,
+        float(_field(r"Requests/sec:\s+([\d.]+)", output)),
+        _ms(_field(r"^\s+50%\s+(\S+)", output), output),
+        _ms(_field(r"^\s+99%\s+(\S+)", output), output),
+        rss_kib / 1024,
+        cpu / max(total, 1) * 1e6,
+        int(bad.group(1)) if bad else 0,
+    )
 
 
 def _median(results: list[Result]) -> Result:
@@ -108,8 +125,17 @@ def _median(results: list[Result]) -> Result:
         mid([r.p50_ms for r in results]),
         mid([r.p99_ms for r in results]),
         mid([r.rss_mib for r in results]),
+        mid([r.cpu_us_per_request for r in results]),
         max(r.non_2xx for r in results),
     )
+
+
+RUNS = [
+    ("reference  httptools+uvloop", "reference", "httptools"),
+    ("mock       httptools+uvloop (default)", "mock", "default"),
+    ("reference  h11+asyncio", "reference", "h11"),
+    ("mock       h11+asyncio", "mock", "h11"),
+]
 
 
 def main() -> int:
@@ -124,27 +150,29 @@ def main() -> int:
         if shutil.which(tool) is None:
             print(f"bench: error: {tool} is not installed (apt-get install {tool})", file=sys.stderr)
             return 2
-    if os.cpu_count() and os.cpu_count() < 2:  # type: ignore[operator]
-        print("bench: warning: fewer than 2 cores; server and wrk share one", file=sys.stderr)
-    runs = [
-        ("reference  httptools+uvloop", "reference", "httptools"),
-        ("mock       httptools+uvloop (default)", "mock", "default"),
-        ("reference  h11+asyncio", "reference", "h11"),
-        ("mock       h11+asyncio", "mock", "h11"),
+    # Alternate the targets round after round: a shared machine drifts, and a drift then hits
+    # every target alike instead of whichever happened to run during it.
+    rounds = [
+        [measure(name, target, stack, options.duration, options.connections) for name, target, stack in RUNS]
+        for _ in range(options.rounds)
     ]
-    results = [
-        measure(name, target, stack, options.duration, options.connections) for name, target, stack in runs
-    ]
-    print(f"{'target':40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'RSS MiB':>8} {'non-2xx':>8}")
+    results = [_median([r[i] for r in rounds]) for i in range(len(RUNS))]
+    print(f"{options.rounds} rounds of {options.duration} s, {options.connections} connections; medians:")
+    print(
+        f"{'target':40} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'RSS MiB':>8} {'CPU µs/req':>11} {'non-2xx':>8}"
+    )
     for r in results:
         print(
-            f"{r.name:40} {r.requests_per_s:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.rss_mib:8.1f} {r.non_2xx:8d}"
+            f"{r.name:40} {r.requests_per_s:8.0f} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.rss_mib:8.1f} "
+            f"{r.cpu_us_per_request:11.0f} {r.non_2xx:8d}"
         )
-    for label, mock, ref in (
-        ("httptools+uvloop", results[1], results[0]),
-        ("h11+asyncio", results[3], results[2]),
-    ):
-        print(f"mock / reference ({label}): {mock.requests_per_s / ref.requests_per_s:.0%}")
+    for label, mock_index, ref_index in (("httptools+uvloop", 1, 0), ("h11+asyncio", 3, 2)):
+        per_round = [r[mock_index].requests_per_s / r[ref_index].requests_per_s for r in rounds]
+        cpu = results[ref_index].cpu_us_per_request / results[mock_index].cpu_us_per_request
+        print(
+            f"mock / reference ({label}): throughput {statistics.median(per_round):.0%} "
+            f"(rounds: {', '.join(f'{x:.0%}' for x in per_round)}); by CPU per request {cpu:.0%}"
+        )
     return 0
 
 

@@ -8,6 +8,7 @@ meibel-mock fixtures --out DIR [--spec PATH] [--seed N]
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -227,6 +228,9 @@ def serve(options: argparse.Namespace) -> int:
     port = sock.getsockname()[1]
     _configure_logging(options.log_level)
     print(banner(contract, settings, options.host, port), file=sys.stderr, flush=True)
+    # Everything built so far lives as long as the server: out of the collector's way.
+    gc.collect()
+    gc.freeze()
     config = uvicorn.Config(
         app,
         log_level=options.log_level,

@@ -11,7 +11,7 @@ import json
 import os
 import random
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -106,6 +106,10 @@ class Engine:
         }
         self.check_scenario(settings.scenario)
         self._keys = [key.encode() for key in settings.accepted_keys]
+        self._coercers = {
+            id(p): coercer(p.schema, self.generator) for op in contract.operations for p in op.parameters
+        }
+        self._examples = {op: _examples(op, op.success.status) for op in contract.operations if op.success}
         self._success = {
             op: self.generator.compile(op.success.schema)
             for op in contract.operations
@@ -243,7 +247,7 @@ class Engine:
                 if param.required:
                     errors.append(error("missing", loc, "Field required", None))
                 continue
-            value, problem = coerce(raw, param.schema, self.generator)
+            value, problem = self._coercers[id(param)](raw)
             if problem is not None:
                 errors.append(error(problem[0], loc, problem[1], raw))
                 continue
@@ -293,7 +297,7 @@ class Engine:
         success = op.success
         status = int(success.status) if success is not None and success.status.isdigit() else 200
         if scenario is not None and scenario != "dynamic":
-            examples = _examples(op, success.status if success else "")
+            examples = self._examples.get(op, {})
             if scenario not in examples:
                 available = ", ".join(examples) or "none (this operation's document declares no examples)"
                 return Answer(
@@ -380,20 +384,35 @@ _BOOLEAN = {
 }
 
 
-def coerce(raw: Any, schema: Any, generator: Generator) -> tuple[Any, tuple[str, str] | None]:
-    """Parameters arrive as text: convert them the way pydantic's lax mode does for FastAPI."""
-    kind = _kind(generator.resolve(schema))
-    if isinstance(raw, list):
-        items = (
-            generator.resolve(schema).get("items", {}) if isinstance(generator.resolve(schema), dict) else {}
-        )
-        values = []
-        for item in raw:
-            value, problem = coerce(item, items, generator)
-            if problem is not None:
-                return raw, problem
-            values.append(value)
-        return values, None
+Coercer = Callable[[Any], "tuple[Any, tuple[str, str] | None]"]
+
+
+def coercer(schema: Any, generator: Generator) -> Coercer:
+    """Parameters arrive as text: a converter the way pydantic's lax mode converts them for
+    FastAPI, built once per parameter."""
+    resolved = generator.resolve(schema)
+    kind = _kind(resolved)
+    items = (
+        coercer(resolved.get("items", {}), generator)
+        if kind == "array" and isinstance(resolved, dict)
+        else None
+    )
+
+    def convert(raw: Any) -> tuple[Any, tuple[str, str] | None]:
+        if isinstance(raw, list):
+            values = []
+            for item in raw:
+                value, problem = items(item) if items else (item, None)
+                if problem is not None:
+                    return raw, problem
+                values.append(value)
+            return values, None
+        return _scalar(kind, raw)
+
+    return convert
+
+
+def _scalar(kind: str, raw: str) -> tuple[Any, tuple[str, str] | None]:
     if kind == "integer":
         try:
             return int(raw.strip()), None
