@@ -10,12 +10,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import logging
 import os
 import random
 import re
 import shlex
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -187,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in write_fixtures(_contract(options.spec), Path(options.out), seed=options.seed):
                 print(path)
             return 0
-        return serve(_serve_parser().parse_args(args))
+        return serve_mock(_serve_parser().parse_args(args))
     except MockError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
@@ -199,11 +197,9 @@ def _contract(spec: str | None) -> Contract:
     return load_contract(spec)
 
 
-def serve(options: argparse.Namespace) -> int:
-    import uvicorn
-
+def serve_mock(options: argparse.Namespace) -> int:
     from mock_server.app import create_app
-    from mock_server.server import protocol_class
+    from mock_server.server import bind, configure_logging, serve
 
     env_key = os.environ.get("MEIBEL_API_KEY", "")
     keys = tuple(dict.fromkeys([*options.api_key, *([env_key] if env_key else [])]))
@@ -224,55 +220,15 @@ def serve(options: argparse.Namespace) -> int:
         raise UsageError("--watch needs --spec: the bundled document does not change")
     contract = _contract(options.spec)
     app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
-    sock = _bind(options.host, options.port)
+    sock = bind(options.host, options.port)
     port = sock.getsockname()[1]
-    _configure_logging(options.log_level)
+    configure_logging(options.log_level)
     print(banner(contract, settings, options.host, port), file=sys.stderr, flush=True)
     # Everything built so far lives as long as the server: out of the collector's way.
     gc.collect()
     gc.freeze()
-    config = uvicorn.Config(
-        app,
-        log_level=options.log_level,
-        access_log=False,
-        http=protocol_class(),
-        loop=_loop(),
-        server_header=False,
-        log_config=None,
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    serve(app, sock, log_level=options.log_level)
     return 0
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    sock: socket.socket | None = None
-    try:
-        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-    except OSError as exc:
-        if sock is not None:
-            sock.close()
-        reason = exc.strerror or str(exc)
-        raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
-    return sock
-
-
-def _loop() -> str:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:  # pragma: no cover - uvicorn[standard] brings it
-        return "asyncio"
-    return "uvloop"
-
-
-def _configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
 
 
 def banner(contract: Contract, settings: Settings, host: str, port: int) -> str:

@@ -206,10 +206,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def serve_proxy(argv: Sequence[str]) -> int:
-    import uvicorn
-
-    from mock_server.cli import _bind, _configure_logging, _loop
-    from mock_server.server import protocol_class
+    from mock_server.server import bind, configure_logging, serve
 
     parser = _Parser(prog="meibel-mock proxy", description="Forward to a real service, checking the traffic.")
     parser.add_argument(
@@ -231,11 +228,11 @@ def serve_proxy(argv: Sequence[str]) -> int:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"--upstream must be an http:// or https:// URL, not {options.upstream!r}")
         proxy = ValidationProxy(load_contract(options.spec), options.upstream, timeout=options.timeout)
-        sock = _bind(options.host, options.port)
+        sock = bind(options.host, options.port)
     except MockError as exc:
         print(f"meibel-mock proxy: error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(options.log_level)
+    configure_logging(options.log_level)
     print(
         f"Checking traffic to {options.upstream} against {proxy.contract.source}\n"
         f"  Send requests to: http://{options.host}:{sock.getsockname()[1]} (violations are logged and named "
@@ -243,14 +240,5 @@ def serve_proxy(argv: Sequence[str]) -> int:
         file=sys.stderr,
         flush=True,
     )
-    config = uvicorn.Config(
-        proxy,
-        log_level=options.log_level,
-        access_log=False,
-        http=protocol_class(),
-        loop=_loop(),
-        server_header=False,
-        log_config=None,
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    serve(proxy, sock, log_level=options.log_level)
     return 0

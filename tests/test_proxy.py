@@ -107,3 +107,46 @@ def test_unreachable_upstream_is_a_marked_502(contract: Contract) -> None:
 def test_proxy_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["proxy", "--upstream", "ftp://x"]) == 2
     assert "--upstream must be an http:// or https:// URL" in capsys.readouterr().err
+
+
+def test_the_proxy_command_on_a_socket(tmp_path: object) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.test_cli import _free_port
+
+    with serve_in_thread(broken.wrongly_typed_field()) as upstream:
+        port = _free_port()
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "mock_server",
+                "proxy",
+                "--upstream",
+                upstream.origin,
+                "--port",
+                str(port),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    answer = httpx.post(f"http://127.0.0.1:{port}{PATH}", json=VALID, headers=KEY, timeout=2)
+                    break
+                except httpx.TransportError:
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        pytest.fail("the proxy did not start")
+                    time.sleep(0.1)
+        finally:
+            process.send_signal(signal.SIGINT)
+            _, err = process.communicate(timeout=20)
+    assert answer.status_code == 201
+    assert "response: body/total_items" in answer.headers[VIOLATIONS_HEADER]
+    assert "body/total_items" in err and broken.KEY not in err
