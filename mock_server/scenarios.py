@@ -100,6 +100,20 @@ class SplitMix:
             x[i], x[j] = x[j], x[i]
 
 
+_PLANS_KEPT = 1024  # distinct requests whose static shape is remembered
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What an answer takes from its request and scenario alone (ids and times are per answer)."""
+
+    static: dict[str, Any]
+    elapsed: float  # seconds between start_time and now
+    finished: bool
+    items: list[tuple[str | None, str, str, str | None, int]] | None
+    output_datasource_id: Any
+
+
 @dataclass(frozen=True)
 class Counts:
     total: int
@@ -124,6 +138,7 @@ class BatchExecutions:
         self.materialize = Materializer(generator).compile(spec_schema)
         props = self.response_schema.get("properties") or {}
         self.fields = set(props)
+        self._plans: dict[tuple[bytes, str], Plan] = {}
         self.undeclared = bool(_DOMAIN_FIELDS - self.fields)  # fields a later document may drop
         # Whatever a later document adds is still served, from the schema alone.
         self.filler = {
@@ -143,13 +158,28 @@ class BatchExecutions:
         dynamic: bool = False,
         fingerprint: bytes = b"",
     ) -> dict[str, Any]:
-        spec = self.materialize(body.get("batch_spec_json") or {})
-        # Static answers draw counts from the request itself: the same request, the same counts.
-        # (`fingerprint`: the raw request, cheaper to hash than the parsed one re-serialized)
-        request_id = fingerprint or json.dumps(spec, sort_keys=True).encode("utf-8", "backslashreplace")
-        shape: Draw = rng if dynamic else SplitMix(_digest(request_id + scenario.encode()))
+        """The answer to `body`. Treat it as read-only: parts of it are shared between answers."""
+        plan: Plan | None
         if dynamic:
-            scenario = rng.choice(SCENARIOS)
+            plan = self._plan(body, rng.choice(SCENARIOS), rng)
+        else:
+            # Static answers take their shape from the request itself: the same request, the same
+            # counts. That makes the shape a pure function of the request, so it is made once.
+            # (`fingerprint`: the raw request, cheaper to hash than the parsed one re-serialized.)
+            key = (
+                fingerprint or json.dumps(body, sort_keys=True).encode("utf-8", "backslashreplace"),
+                scenario,
+            )
+            plan = self._plans.get(key)
+            if plan is None:
+                plan = self._plan(body, scenario, SplitMix(_digest(key[0] + scenario.encode())))
+                if len(self._plans) >= _PLANS_KEPT:
+                    del self._plans[next(iter(self._plans))]
+                self._plans[key] = plan
+        return self._instance(plan, api_key, rng, now)
+
+    def _plan(self, body: dict[str, Any], scenario: str, shape: Draw) -> Plan:
+        spec = self.materialize(body.get("batch_spec_json") or {})
         source = spec.get("input") or {}
         filters = source.get("filters") or {}
         output = spec.get("output") or {}
@@ -159,19 +189,16 @@ class BatchExecutions:
         counts = _counts(scenario, total, shape)
         retry_limit = execution.get("retry_limit")
         retries = retry_limit if isinstance(retry_limit, int) else 2
-        duration = timedelta(seconds=round(max(1, total) * shape.uniform(2.0, 8.0), 3))
+        duration = round(max(1, total) * shape.uniform(2.0, 8.0), 3)
         if scenario in _TERMINAL:
-            start, end = now - duration, now
+            elapsed, finished = duration, True
         elif scenario == "running":
-            start, end = now - duration * shape.uniform(0.1, 0.9), None
+            elapsed, finished = duration * shape.uniform(0.1, 0.9), False
         else:
-            start, end = now, None
+            elapsed, finished = 0.0, False
         out_ds = output.get("datasource_id")
-        answer: dict[str, Any] = {
-            "id": random_uuid(rng),
+        static: dict[str, Any] = {
             "batch_definition_id": _definition_id(spec.get("name"), spec.get("agent")),
-            "customer_id": _tenant(api_key, "customer"),
-            "project_id": _tenant(api_key, "project"),
             "agent_urn": f"urn:meibel:agent:{spec.get('agent')}",
             "batch_spec_json": spec,
             "agent_spec_json": None,
@@ -181,16 +208,44 @@ class BatchExecutions:
             "total_items": counts.total,
             "succeeded": counts.succeeded,
             "failed": counts.failed,
-            "start_time": iso(start),
-            "end_time": iso(end) if end else None,
             "status": "completed" if scenario == "completed_with_failures" else scenario,
             "error": _execution_error(counts) if scenario == "failed" else None,
             "items": None,
         }
-        if scenario in _TERMINAL:
-            answer["items"] = _items(
-                counts, element_ids, filters.get("media_types"), out_ds, retries, shape, rng
-            )
+        items = (
+            _item_plans(counts, element_ids, filters.get("media_types"), retries, shape)
+            if scenario in _TERMINAL
+            else None
+        )
+        return Plan(static, elapsed, finished, items, out_ds)
+
+    def _instance(self, plan: Plan, api_key: str | None, rng: random.Random, now: datetime) -> dict[str, Any]:
+        answer = {
+            "id": random_uuid(rng),
+            "customer_id": _tenant(api_key, "customer"),
+            "project_id": _tenant(api_key, "project"),
+            **plan.static,
+            "start_time": iso(now - timedelta(seconds=plan.elapsed)),
+            "end_time": iso(now) if plan.finished else None,
+        }
+        if plan.items is not None:
+            answer["items"] = [
+                {
+                    "input_data_element_id": element
+                    if element is not None
+                    else f"el_{rng.getrandbits(48):012x}",
+                    "filename": filename,
+                    "status": status,
+                    "error": error,
+                    "output_artifacts": (
+                        [{"artifact_id": random_uuid(rng), "datasource_id": plan.output_datasource_id}]
+                        if status == "completed"
+                        else None
+                    ),
+                    "attempts": attempts,
+                }
+                for element, filename, status, error, attempts in plan.items
+            ]
         for name, fill in self.filler.items():
             answer[name] = fill(rng, 0)
         if self.undeclared:
@@ -264,40 +319,27 @@ def _counts(scenario: str, total: int, rng: Draw) -> Counts:
     return Counts(total, processed - failed, failed, total - processed)
 
 
-def _items(
-    counts: Counts,
-    element_ids: Any,
-    media_types: Any,
-    out_ds: Any,
-    retries: int,
-    shape: Draw,
-    rng: random.Random,
-) -> list[dict[str, Any]]:
+def _item_plans(
+    counts: Counts, element_ids: Any, media_types: Any, retries: int, shape: Draw
+) -> list[tuple[str | None, str, str, str | None, int]]:
+    """(element id or None for a fresh one, filename, status, error, attempts) per item."""
     statuses = (
         ["completed"] * counts.succeeded + ["failed"] * counts.failed + ["cancelled"] * counts.cancelled
     )
     shape.shuffle(statuses)
     extension = _extension(media_types)
-    items = []
+    plans = []
     for index, status in enumerate(statuses):
-        element = element_ids[index] if isinstance(element_ids, list) else f"el_{rng.getrandbits(48):012x}"
-        items.append(
-            {
-                "input_data_element_id": element,
-                "filename": f"{shape.choice(_STEMS)}-{index + 1:03d}.{extension}",
-                "status": status,
-                "error": shape.choice(_ITEM_ERRORS) if status == "failed" else None,
-                "output_artifacts": (
-                    [{"artifact_id": random_uuid(rng), "datasource_id": out_ds}]
-                    if status == "completed"
-                    else None
-                ),
-                "attempts": {"completed": 1 + int(shape.random() < 0.2), "failed": retries + 1}.get(
-                    status, 0
-                ),
-            }
+        plans.append(
+            (
+                element_ids[index] if isinstance(element_ids, list) else None,
+                f"{shape.choice(_STEMS)}-{index + 1:03d}.{extension}",
+                status,
+                shape.choice(_ITEM_ERRORS) if status == "failed" else None,
+                {"completed": 1 + int(shape.random() < 0.2), "failed": retries + 1}.get(status, 0),
+            )
         )
-    return items
+    return plans
 
 
 def _extension(media_types: Any) -> str:
