@@ -329,6 +329,8 @@ class Materializer:
             return self._model(schema)
         if isinstance(schema.get("items"), dict):
             item = self.compile(schema["items"])
+            if item is _identity:
+                return _identity
             return lambda value: [item(v) for v in value] if isinstance(value, list) else value
         return _identity
 
