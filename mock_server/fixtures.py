@@ -22,17 +22,26 @@ def write_fixtures(contract: Contract, out: Path, *, seed: int = 0) -> list[Path
         raise UsageError(f"cannot create {out}: {exc.strerror or exc}") from None
     written = []
     for op in engine.domains:
-        success = op.response("201")
-        error_spec = op.response("422")
+        success = op.success
         assert success is not None and success.schema is not None
+        errors = [
+            spec
+            for status, spec in op.responses.items()
+            if status.startswith("4") and spec.schema is not None
+        ]
         body = engine.domains[op].example_request()
-        planned = [(name, "201", success.schema, {"prefer": f"example={name}"}) for name in SCENARIOS]
-        if error_spec is not None and error_spec.schema is not None:
-            planned.append(("validation_error", "422", error_spec.schema, {"prefer": "code=422"}))
+        planned: list[tuple[str, str, Any, dict[str, str]]] = [
+            (name, success.status, success.schema, {"prefer": f"example={name}"}) for name in SCENARIOS
+        ]
+        planned += [
+            ("validation_error", spec.status, spec.schema, {"prefer": f"code={spec.status}"})
+            for spec in errors
+        ]
+        key = engine.settings.accepted_keys[0]
+        credentials = {cred.name.lower(): key for alternative in op.security[:1] for cred in alternative}
         for name, status, schema, headers in planned:
-            key = engine.settings.accepted_keys[0]
             request = Request(
-                {"content-type": "application/json", "meibel-api-key": key, **headers},
+                {"content-type": "application/json", **credentials, **headers},
                 body=json.dumps(body).encode(),
             )
             answer = engine.respond(op, request)
