@@ -46,7 +46,7 @@ def _size(text: str) -> int:
     return int(found.group(1)) * _UNITS[(found.group(2) or "").lower()]
 
 
-def _port(text: str) -> int:
+def port_argument(text: str) -> int:
     if not text.isdigit() or not 0 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"not a port: {text!r}")
     return int(text)
@@ -95,7 +95,9 @@ def _serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument(
+        "--port", type=port_argument, default=8000, help="port (default 8000; 0 picks a free one)"
+    )
     parser.add_argument("--spec", help="an OpenAPI 3.0/3.1 document, JSON or YAML (default: the bundled one)")
     parser.add_argument(
         "--api-key",

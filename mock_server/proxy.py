@@ -205,7 +205,18 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
+
+
 def serve_proxy(argv: Sequence[str]) -> int:
+    from mock_server.cli import port_argument
     from mock_server.server import bind, configure_logging, serve
 
     parser = _Parser(prog="meibel-mock proxy", description="Forward to a real service, checking the traffic.")
@@ -214,8 +225,10 @@ def serve_proxy(argv: Sequence[str]) -> int:
     )
     parser.add_argument("--spec", help="the document to check against (default: the bundled one)")
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8001)
-    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the upstream")
+    parser.add_argument(
+        "--port", type=port_argument, default=8001, help="port (default 8001; 0 picks a free one)"
+    )
+    parser.add_argument("--timeout", type=_seconds, default=30.0, help="seconds to wait for the upstream")
     parser.add_argument(
         "--log-level",
         default="info",

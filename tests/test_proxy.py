@@ -104,9 +104,23 @@ def test_unreachable_upstream_is_a_marked_502(contract: Contract) -> None:
     assert answer.status_code == 502 and answer.headers["x-mock-proxy"] == "upstream-unreachable"
 
 
-def test_proxy_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["proxy", "--upstream", "ftp://x"]) == 2
-    assert "--upstream must be an http:// or https:// URL" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--upstream", "ftp://x"], "--upstream must be an http:// or https:// URL"),
+        (["--upstream", "http://127.0.0.1:1", "--port", "99999"], "not a port: '99999'"),
+        (["--upstream", "http://127.0.0.1:1", "--timeout", "-1"], "not a positive number of seconds"),
+        ([], "the following arguments are required: --upstream"),
+    ],
+)
+def test_proxy_usage_errors(capsys: pytest.CaptureFixture[str], args: list[str], expected: str) -> None:
+    try:
+        code = main(["proxy", *args])
+    except SystemExit as exited:
+        code = int(exited.code or 0)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert expected in err and err.count("\n") == 1
 
 
 def test_the_proxy_command_on_a_socket(tmp_path: object) -> None:
