@@ -1,21 +1,25 @@
 """The checks the contract suite applies to every answer: Schemathesis's own, and the domain's.
 
-Every check is a plain function `(ctx, response, case)` registered with Schemathesis. A check
-that finds a violation raises an `AssertionError` subclass (pytest reports a failure, not an
-error); one that does not apply returns None.
+Every check is a plain function `(ctx, response, case)`. A check that finds a violation raises
+an `AssertionError` subclass (pytest reports a failure, not an error). Each is registered here
+with the answers it applies to: an answer it does not apply to is not counted at all, so a check
+that never met an answer it applies to is reported as "not exercised", never as "passed"
+(Schemathesis itself counts a check that had nothing to look at as a success). Known deviations
+of the service's framework (`contract_tests.deviations`) are excused here, and counted apart.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections import Counter
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import schemathesis
-from schemathesis import CheckContext, Response
+from schemathesis import CheckContext, GenerationMode, Response
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.case import Case as _Case
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -29,78 +33,24 @@ from schemathesis.specs.openapi.checks import (
     unsupported_method,
 )
 
+from contract_tests.context import CONTEXT
+from contract_tests.deviations import DEVIATIONS
+from contract_tests.gate import NotSent
 from contract_tests.invariants import echo_violations, execution_violations
+from contract_tests.reproduce import curl_command
+from mock_server.contract import Operation
 
 Case = _Case[Any]
 CheckFunction = Callable[[CheckContext, Response, Case], "bool | None"]
+NEEDS_WRITE = "needs a success answer: allow writes with --max-writes N (a live target) to exercise it"
 
 
 class DomainViolation(AssertionError):
     """An answer the document allows but the domain does not (counts, times, the echo)."""
 
 
-class SpecGaps:
-    """Answers that break the document only where the document is known to be wrong.
-
-    The document declares `Meibel-API-Key` security but no 401: a faithful service answers 401
-    to missing or unknown credentials all the same. That one allowance lives here, is counted,
-    and is shown apart in the run's summary; nothing else is excused."""
-
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        self.accepted_keys: frozenset[str] = frozenset()
-        self._lock = threading.Lock()
-
-    def reset(self) -> None:
-        self.counts.clear()
-
-    def describe(self) -> list[str]:
-        return [f"{label}: {n} answer{'s' if n != 1 else ''}" for label, n in sorted(self.counts.items())]
-
-    def allows(self, response: Response, case: Case) -> bool:
-        if response.status_code != 401:
-            return False
-        names = _api_key_headers(case)
-        if not names:
-            return False
-        sent = {name: _header(response.request.headers, name) for name in names}
-        presented_valid = any(value and value in self.accepted_keys for value in sent.values())
-        if presented_valid:
-            return False  # a 401 to a key the run knows to be good is a real violation
-        with self._lock:
-            self.counts[f"{case.operation.label}: 401 to missing or unknown credentials (undeclared)"] += 1
-        return True
-
-
-SPEC_GAPS = SpecGaps()
-
-
-def _header(headers: Any, name: str) -> str:
-    for key, value in dict(headers).items():
-        if key.lower() == name.lower():
-            return str(value[0] if isinstance(value, list) else value)
-    return ""
-
-
-def _api_key_headers(case: Case) -> list[str]:
-    raw = case.operation.schema.raw_schema
-    schemes = (raw.get("components") or {}).get("securitySchemes") or {}
-    requirements = case.operation.definition.raw.get("security", raw.get("security", []))
-    names = []
-    for requirement in requirements or []:
-        for scheme_name in requirement:
-            scheme = schemes.get(scheme_name) or {}
-            if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-                names.append(str(scheme["name"]))
-    return names
-
-
-@schemathesis.check
-def status_code_conformance_with_known_gaps(ctx: CheckContext, response: Response, case: Case) -> bool | None:
-    """`status_code_conformance`, except for the document's known gap (see `SpecGaps`)."""
-    if SPEC_GAPS.allows(response, case):
-        return True
-    return status_code_conformance(ctx, response, case)
+class AuthViolation(AssertionError):
+    """A request without a valid key was not refused with 401/403."""
 
 
 def _json(response: Response) -> Any:
@@ -124,20 +74,20 @@ def _fail(problems: Iterable[str], title: str) -> None:
 @schemathesis.check
 def batch_execution_coherence(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """Counts add up, items agree with counts, times are ordered and zoned, errors where failed."""
-    if not (_is_create_execution(case) and 200 <= response.status_code < 300):
-        return None
     _fail(execution_violations(_json(response)), "The batch execution does not add up")
-    return True
+    return None
 
 
 @schemathesis.check
 def batch_execution_echoes_request(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """batch_spec_json and the datasource ids say what the request said."""
-    if not (_is_create_execution(case) and 200 <= response.status_code < 300):
-        return None
     sent = case.body if isinstance(case.body, dict) else None
-    _fail(echo_violations(sent, _json(response)), "The answer does not agree with the request")
-    return True
+    answer = _json(response)
+    problems = echo_violations(sent, answer)
+    if problems and _echo_explained_by_coercion(case, sent, answer):
+        return True  # a known deviation (lax coercion), counted apart
+    _fail(problems, "The answer does not agree with the request")
+    return None
 
 
 class _SeenIds:
@@ -162,21 +112,17 @@ SEEN_IDS = _SeenIds()
 @schemathesis.check
 def execution_ids_are_unique(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """Every created execution has an id no other answer of the run had."""
-    if not (_is_create_execution(case) and 200 <= response.status_code < 300):
-        return None
     body = _json(response)
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         return None
     if not SEEN_IDS.add(body["id"]):
         raise DomainViolation(f"Execution id {body['id']!r} was already answered earlier in this run")
-    return True
+    return None
 
 
 @schemathesis.check
 def validation_error_has_detail(ctx: CheckContext, response: Response, case: Case) -> bool | None:
     """A 422 carries a non-empty `detail` list of {loc, msg, type} objects, as SDKs expect."""
-    if response.status_code != 422:
-        return None
     body = _json(response)
     detail = body.get("detail") if isinstance(body, dict) else None
     problems = []
@@ -194,25 +140,335 @@ def validation_error_has_detail(ctx: CheckContext, response: Response, case: Cas
             if not isinstance(item.get("type"), str):
                 problems.append(f"detail[{index}].type is not a string")
     _fail(problems, "The 422 answer is not a usable validation error")
+    return None
+
+
+def _sent_body(response: Response) -> bytes:
+    body = response.request.body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    return body if isinstance(body, bytes) else b""
+
+
+def reproduction(response: Response) -> str:
+    """The request behind `response` as a byte-exact curl command, without the key."""
+    request = response.request
+    return curl_command(
+        str(request.method),
+        str(request.url),
+        {str(k): str(v) for k, v in request.headers.items()},
+        _sent_body(response),
+        secret_headers=_credential_names("header"),
+        secrets=[CONTEXT.api_key, CONTEXT.unknown_key],
+    )
+
+
+def _credential_names(location: str) -> list[str]:
+    contract = CONTEXT.contract
+    if contract is None:
+        return []
+    return sorted(
+        {
+            cred.name
+            for op in contract.operations
+            for alt in op.security
+            for cred in alt
+            if cred.location == location
+        }
+    )
+
+
+def _declared(op: Operation | None, status: int) -> bool:
+    if op is None:
+        return True
+    code = str(status)
+    return code in op.responses or f"{code[0]}XX" in op.responses or "default" in op.responses
+
+
+def _presented_key(response: Response, op: Operation | None) -> str | None:
+    """The key the request carried (the first credential of the operation found), or None."""
+    if op is None:
+        return None
+    headers = {str(k).lower(): str(v) for k, v in response.request.headers.items()}
+    for alternative in op.security:
+        for cred in alternative:
+            if cred.location == "header":
+                value = headers.get(cred.name.lower())
+                if value:
+                    return value.split(" ", 1)[1] if cred.bearer and " " in value else value
+    return None
+
+
+def _excused_status(case: Case, response: Response) -> bool:
+    op = CONTEXT.operation(case)
+    if _declared(op, response.status_code):
+        return False
+    if response.status_code == 401 and op is not None and op.security:
+        if _presented_key(response, op) == CONTEXT.api_key and CONTEXT.api_key:
+            return False  # a 401 to the run's own, good key is a real violation
+        return DEVIATIONS.excuse("undeclared-401", reproduction(response))
+    if response.status_code == 400:
+        try:
+            _sent_body(response).decode("utf-8")
+        except UnicodeDecodeError:
+            return DEVIATIONS.excuse("undecodable-400", reproduction(response))
+    return False
+
+
+def _lax_accepts(case: Case, response: Response) -> bool:
+    op = CONTEXT.operation(case)
+    judge = CONTEXT.judge
+    if op is None or judge is None:
+        return False
+    try:
+        body = json.loads(_sent_body(response))
+    except (ValueError, RecursionError):
+        return False
+    return not judge.body_problems(op, body)
+
+
+def _excused_acceptance(case: Case, response: Response) -> bool:
+    if 200 <= response.status_code < 300 and _lax_accepts(case, response):
+        return DEVIATIONS.excuse("lax-coercion", reproduction(response))
+    return False
+
+
+def _echo_explained_by_coercion(case: Case, sent: Any, answer: Any) -> bool:
+    op = CONTEXT.operation(case)
+    judge = CONTEXT.judge
+    if op is None or judge is None or sent is None or judge.body_problems(op, sent):
+        return False
+    coerced = judge.coerce(op, sent)
+    # Compared as JSON: in Python False == 0, and the coercion is exactly that difference.
+    if json.dumps(coerced, sort_keys=True) == json.dumps(sent, sort_keys=True) or echo_violations(
+        coerced, answer
+    ):
+        return False
+    return DEVIATIONS.excuse("lax-coercion", f"sent {json.dumps(sent)[:300]}")
+
+
+def auth_refused_without_key(ctx: CheckContext, response: Response, case: Case) -> bool | None:
+    """The same refused request, sent without the key and with an unknown one, gets 401 or 403.
+
+    Sent only for requests no lenient target accepts (so never a write), and whose body parses:
+    there FastAPI checks the key before it validates the body, so a 422 without a key means the
+    body was looked at before the caller was known."""
+    op = CONTEXT.operation(case)
+    if op is None or not CONTEXT.take_auth_probe(f"{op.method} {op.path}"):
+        return True
+    names = {cred.name for alt in op.security for cred in alt if cred.location == "header"}
+    headers = {k: v for k, v in (case.headers or {}).items() if k not in names}
+    for label, extra in (
+        ("without a key", {}),
+        ("with an unknown key", {name: CONTEXT.unknown_key for name in names}),
+    ):
+        probe = case.derive(headers=type(case.headers)({**headers}) if case.headers is not None else None)
+        if probe.headers is not None:
+            for name in names:
+                probe.headers.pop(name, None)
+        answer = probe.call(headers=extra)
+        status = answer.status_code
+        if status in (401, 403):
+            if not _declared(op, status):
+                DEVIATIONS.excuse("undeclared-401", reproduction(answer))
+            continue
+        if 200 <= status < 300:
+            raise AuthViolation(f"A request {label} was accepted ({status})\n\n{reproduction(answer)}")
+        raise AuthViolation(
+            f"A request {label} got {status}, not 401: the key must be checked before the body is "
+            f"validated (the service answers 401 first)\n\n{reproduction(answer)}"
+        )
+    return None
+
+
+# -- when each check applies ------------------------------------------------------------------
+
+
+def _always(case: Case, response: Response) -> bool:
     return True
 
 
-BUILT_IN: list[CheckFunction] = [
-    not_a_server_error,
-    status_code_conformance_with_known_gaps,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-    positive_data_acceptance,
-    missing_required_header,
-    unsupported_method,
-    ignored_auth,
+def _documented_response(case: Case, response: Response) -> dict[str, Any] | None:
+    op = CONTEXT.operation(case)
+    if op is None:
+        return None
+    raw = op.raw.get("responses") or {}
+    code = str(response.status_code)
+    entry = raw.get(code) or raw.get(f"{code[0]}XX") or raw.get("default")
+    entry = _deref(entry)
+    return entry if isinstance(entry, dict) else None
+
+
+def _deref(node: Any) -> Any:
+    contract = CONTEXT.contract
+    for _ in range(16):
+        if contract is None or not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
+            return node
+        target: Any = contract.document
+        for part in node["$ref"].lstrip("#").split("/")[1:]:
+            target = (
+                target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
+            )
+        node = target
+    return None
+
+
+def _has_content(case: Case, response: Response) -> bool:
+    entry = _documented_response(case, response)
+    return bool(entry and entry.get("content"))
+
+
+def _has_headers(case: Case, response: Response) -> bool:
+    entry = _documented_response(case, response)
+    return bool(entry and entry.get("headers"))
+
+
+def _has_schema(case: Case, response: Response) -> bool:
+    entry = _documented_response(case, response)
+    content = (entry or {}).get("content") or {}
+    applies = any(isinstance(media, dict) and "schema" in media for media in content.values())
+    if applies and 200 <= response.status_code < 300:
+        CONTEXT.success_checked()
+    return applies
+
+
+def _mode(mode: GenerationMode) -> Callable[[Case, Response], bool]:
+    def applies(case: Case, response: Response) -> bool:
+        return case.meta is not None and case.meta.generation.mode == mode
+
+    return applies
+
+
+def _required_header_declared(case: Case, response: Response) -> bool:
+    op = CONTEXT.operation(case)
+    return bool(op and any(p.required and p.location == "header" for p in op.parameters))
+
+
+def _undeclared_method(case: Case, response: Response) -> bool:
+    return str(case.method).upper() != str(case.operation.method).upper()
+
+
+def _secured_success(case: Case, response: Response) -> bool:
+    op = CONTEXT.operation(case)
+    return bool(op and op.security and 200 <= response.status_code < 300)
+
+
+def _created(case: Case, response: Response) -> bool:
+    return _is_create_execution(case) and 200 <= response.status_code < 300
+
+
+def _status_422(case: Case, response: Response) -> bool:
+    return response.status_code == 422
+
+
+def _refused_with_key(case: Case, response: Response) -> bool:
+    """A request no lenient target accepts, whose body parses, to a secured operation."""
+    op, judge = CONTEXT.operation(case), CONTEXT.judge
+    if op is None or judge is None or not op.security or 200 <= response.status_code < 300:
+        return False
+    if not any(cred.location == "header" for alt in op.security for cred in alt):
+        return False
+    if _presented_key(response, op) != CONTEXT.api_key:
+        return False
+    body = _sent_body(response)
+    try:
+        json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        return False
+    request = response.request
+    query = str(request.path_url).partition("?")[2]
+    headers = {str(k): str(v) for k, v in request.headers.items()}
+    return (
+        judge.judge(str(request.method), str(case.formatted_path), query, headers, body or None).kind
+        == "refused"
+    )
+
+
+# -- the registry -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    function: CheckFunction
+    applies: Callable[[Case, Response], bool]
+    unexercised: str  # why it may see nothing to check, and how to change that
+    excuse: Callable[[Case, Response], bool] | None = None
+
+    def __call__(self, ctx: CheckContext, response: Response, case: Case) -> bool | None:
+        if not self.applies(case, response):
+            return True  # Schemathesis records nothing for a check that returns True
+        try:
+            return self.function(ctx, response, case)
+        except NotSent:
+            return True  # a probe the safety gate kept back: nothing was checked
+        except (AssertionError, FailureGroup):
+            if self.excuse is not None and self.excuse(case, response):
+                return True
+            raise
+
+    @property
+    def __name__(self) -> str:  # Schemathesis names results after the function
+        return self.name
+
+
+CHECKS: list[Check] = [
+    Check("not_a_server_error", not_a_server_error, _always, ""),
+    Check(
+        "status_code_conformance",
+        status_code_conformance,
+        _always,
+        "",
+        excuse=_excused_status,
+    ),
+    Check(
+        "content_type_conformance",
+        content_type_conformance,
+        _has_content,
+        "no answer had a status whose content the document describes",
+    ),
+    Check(
+        "response_headers_conformance",
+        response_headers_conformance,
+        _has_headers,
+        "the document declares no response headers for the answers seen",
+    ),
+    Check(
+        "response_schema_conformance",
+        response_schema_conformance,
+        _has_schema,
+        "no answer had a status whose schema the document gives",
+    ),
+    Check(
+        "negative_data_rejection",
+        negative_data_rejection,
+        _mode(GenerationMode.NEGATIVE),
+        "no schema-violating request was sent",
+        excuse=_excused_acceptance,
+    ),
+    Check("positive_data_acceptance", positive_data_acceptance, _mode(GenerationMode.POSITIVE), NEEDS_WRITE),
+    Check(
+        "missing_required_header",
+        missing_required_header,
+        _required_header_declared,
+        "the document declares no required header parameter",
+    ),
+    Check(
+        "unsupported_method",
+        unsupported_method,
+        _undeclared_method,
+        "no request with an undeclared method was generated",
+    ),
+    Check("ignored_auth", ignored_auth, _secured_success, NEEDS_WRITE),
+    Check(
+        "auth_refused_without_key",
+        auth_refused_without_key,
+        _refused_with_key,
+        "no request to a secured operation was refused for its body while carrying the run's key",
+    ),
+    Check("batch_execution_coherence", batch_execution_coherence, _created, NEEDS_WRITE),
+    Check("batch_execution_echoes_request", batch_execution_echoes_request, _created, NEEDS_WRITE),
+    Check("execution_ids_are_unique", execution_ids_are_unique, _created, NEEDS_WRITE),
+    Check("validation_error_has_detail", validation_error_has_detail, _status_422, "no 422 answer was seen"),
 ]
-DOMAIN: list[CheckFunction] = [
-    batch_execution_coherence,
-    batch_execution_echoes_request,
-    execution_ids_are_unique,
-    validation_error_has_detail,
-]
-ALL_CHECKS: list[CheckFunction] = BUILT_IN + DOMAIN
+ALL_CHECKS: list[CheckFunction] = list(CHECKS)

@@ -1,11 +1,14 @@
 """meibel-contract: the contract suite against a live deployment, safely, with a report.
 
     meibel-contract --base-url URL [--api-key KEY] [--max-writes N] [--rate-limit R]
-                    [--max-examples N] [--timeout S] [--budget S] [--junit-xml PATH] [--seed N]
-                    [--agent-id ID] [--datasource-id ID] [--allow-insecure]
+                    [--max-examples N] [--timeout S] [--budget S] [--junit-xml PATH]
+                    [--seed N|random] [--strict] [--agent-id ID] [--datasource-id ID]
+                    [--allow-insecure]
 
-Runs exactly the pytest suite of `contract_tests` (same tests, same checks). Exit 0 when the
-target conforms, 1 on any violation, 2 for usage errors or an unreachable target.
+Runs exactly the pytest suite of `contract_tests` (same tests, same checks), with no third-party
+pytest plugin loaded and no file left behind. Exit 0 when the target conforms, 1 on any
+violation, 2 for usage errors, an unreachable target or a refused key (the JUnit file, when
+asked for, is written in every case).
 """
 
 from __future__ import annotations
@@ -15,14 +18,23 @@ import os
 import socket
 import ssl
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
 import httpx
 
-from contract_tests.target import API_KEY_HEADER, DEFAULT_BUDGET, DEFAULT_MAX_EXAMPLES, Target, target_from
-from mock_server.contract import load_contract
+from contract_tests.target import (
+    API_KEY_HEADER,
+    DEFAULT_BUDGET,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_SEED,
+    Target,
+    target_from,
+)
+from mock_server.contract import Contract, load_contract
 from mock_server.errors import MockError
 
 PROG = "meibel-contract"
@@ -36,7 +48,12 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Check a live deployment against the Meibel API v2 contract, safely.")
-    p.add_argument("--base-url", required=True, help="the deployment, e.g. https://api.example.com")
+    p.add_argument(
+        "--base-url",
+        required=True,
+        help="the deployment's base URL as the document's servers write it, e.g. https://api.meibel.ai/v2 "
+        "(a bare origin gets the document's base path; any other path is used as given)",
+    )
     p.add_argument("--api-key", help="its API key (default: $MEIBEL_API_KEY); never printed or written")
     p.add_argument(
         "--max-writes",
@@ -65,8 +82,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="S",
         help=f"seconds for the whole run; later cases are not sent (default {DEFAULT_BUDGET:g})",
     )
-    p.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report for CI")
-    p.add_argument("--seed", type=int, help="Hypothesis seed, to replay a run")
+    p.add_argument(
+        "--junit-xml", metavar="PATH", help="write a JUnit XML report for CI (one testcase per check)"
+    )
+    p.add_argument(
+        "--seed",
+        default=str(DEFAULT_SEED),
+        help=f"the run's seed: the same seed sends the same cases (default {DEFAULT_SEED}; 'random' explores)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on the framework's known deviations too (undeclared 401 and 400, lax coercion)",
+    )
     p.add_argument("--agent-id", help="a real agent id for the requests that could be accepted")
     p.add_argument("--datasource-id", help="a real datasource id for the requests that could be accepted")
     p.add_argument("--allow-insecure", action="store_true", help="allow plain http:// to a non-loopback host")
@@ -78,33 +106,83 @@ def main(argv: Sequence[str] | None = None) -> int:
     api_key = options.api_key or os.environ.get("MEIBEL_API_KEY", "")
     try:
         target = target_from({**vars(options), "api_key": api_key})
-        problem = unreachable(target)
+        problem = preflight(target, load_contract())
     except MockError as exc:
-        return _fail(str(exc))
+        return _fail(str(exc), options, None)
     if problem:
-        return _fail(problem)
+        return _fail(problem, options, target)
     return _run_suite(target, options)
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, options: argparse.Namespace, target: Target | None) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
+    if options.junit_xml:
+        _write_error_report(options.junit_xml, message, target, options)
     return 2
 
 
-def unreachable(target: Target) -> str | None:
-    """One line saying why the target cannot be reached, or None when it answers at all."""
-    assert target.base_url is not None
-    contract = load_contract()
-    path = contract.operations[0].path if contract.operations else "/"
-    url = target.base_url + contract.base_path + path
+def _write_error_report(path: str, message: str, target: Target | None, options: argparse.Namespace) -> None:
+    from contract_tests.plugin import replay_command
+    from contract_tests.report import write_junit
+
+    if target is None:
+        target = Target(base_url=options.base_url, api_key="")
     try:
-        # GET on a POST-only path, without a key: whatever answers, nothing is created.
-        httpx.get(url, timeout=target.timeout)
+        write_junit(path, None, target, replay=replay_command(target, PROG), error=message)
+    except OSError as exc:
+        print(f"{PROG}: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+
+
+def preflight(target: Target, contract: Contract) -> str | None:
+    """One line saying why a run cannot start, or None: no key, no answer, a wrong base URL, a
+    refused key. Its one request is refused by any service (a body missing what is required), so
+    it is never a write."""
+    assert target.base_url is not None
+    secured = [op for op in contract.operations if op.security]
+    if secured and not target.api_key:
+        return (
+            f"no API key: the document's operations need {API_KEY_HEADER}; give --api-key or set "
+            "MEIBEL_API_KEY (without it every answer is a 401 and nothing else can be checked)"
+        )
+    op = next((op for op in secured if op.method == "post" and op.body is not None), None)
+    probe = op or (contract.operations[0] if contract.operations else None)
+    url = target.base_url + (probe.path if probe else "/")
+    try:
+        if op is not None:
+            # `{}` lacks every required property: no service acts on it.
+            answer = httpx.post(
+                url,
+                content=b"{}",
+                headers={API_KEY_HEADER: target.api_key, "Content-Type": "application/json"},
+                timeout=target.timeout,
+            )
+        else:
+            answer = httpx.get(url, timeout=target.timeout)
     except httpx.TimeoutException:
         return f"{target.base_url} did not answer within {target.timeout:g} s"
     except httpx.TransportError as exc:
         return f"{target.base_url}: {_reason(exc)}"
+    if answer.status_code == 404:
+        example = _server_example(contract)
+        return (
+            f"{url} answered 404: the base URL does not lead to the API. Give it as the document's servers "
+            f"write it{f' ({example})' if example else ''}: the operations live under "
+            f"{contract.base_path or '/'} of it"
+        )
+    if 300 <= answer.status_code < 400:
+        return f"{url} answered {answer.status_code}, a redirect to {answer.headers.get('location', '?')}: give that base URL"
+    if op is not None and answer.status_code in (401, 403):
+        return (
+            f"the target refused the run's key ({answer.status_code} at {url}): check --api-key or "
+            "MEIBEL_API_KEY; a run with a refused key checks nothing"
+        )
     return None
+
+
+def _server_example(contract: Contract) -> str:
+    servers = contract.document.get("servers") or []
+    url = servers[0].get("url", "") if servers and isinstance(servers[0], dict) else ""
+    return str(url) if str(url).startswith(("http://", "https://")) else ""
 
 
 def _reason(exc: BaseException) -> str:
@@ -139,15 +217,20 @@ def _run_suite(target: Target, options: argparse.Namespace) -> int:
     args = [
         str(HERE / "test_contract.py"),
         "-p",
+        "schemathesis.pytest.plugin",
+        "-p",
         "contract_tests.plugin",
         "-p",
         "no:cacheprovider",
+        "-p",
+        "no:warnings",
         "-c",
         os.devnull,  # the suite's own settings only, wherever it is run from
         f"--rootdir={HERE}",
         f"--confcutdir={HERE}",
         "--assert=plain",
         "--tb=no",
+        "--no-summary",  # the suite prints its own, with reproductions, not pytest's file paths
         "--capture=no",  # progress lines go out as the run goes
         "-q",
         f"--base-url={target.base_url}",
@@ -156,32 +239,42 @@ def _run_suite(target: Target, options: argparse.Namespace) -> int:
         f"--max-examples={target.max_examples}",
         f"--timeout={target.timeout:g}",
         f"--budget={target.budget:g}",
+        f"--seed={target.seed}",
     ]
     if options.allow_insecure:
         args.append("--allow-insecure")
+    if options.strict:
+        args.append("--contract-strict")
     if target.agent_id:
         args.append(f"--agent-id={target.agent_id}")
     if target.datasource_id:
         args.append(f"--datasource-id={target.datasource_id}")
-    if options.junit_xml:
-        args.append(f"--junit-xml={options.junit_xml}")
-    if options.seed is not None:
-        args.append(f"--hypothesis-seed={options.seed}")
     # The key travels in the environment: command lines show up in process listings.
-    saved = {name: os.environ.get(name) for name in ("MEIBEL_API_KEY", "MEIBEL_CONTRACT_PROGRESS")}
+    names = (
+        "MEIBEL_API_KEY",
+        "MEIBEL_CONTRACT_PROGRESS",
+        "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
+        "MEIBEL_CONTRACT_PROG",
+    )
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["MEIBEL_CONTRACT_PROGRESS"] = "1"
+    os.environ["MEIBEL_CONTRACT_PROG"] = PROG  # the replay hint names this command's options
+    # Only the plugins the suite needs: a user's own pytest plugins have no say in this run.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if target.api_key:
         os.environ["MEIBEL_API_KEY"] = target.api_key
     print(
-        f"Checking {target.base_url} against the contract "
-        f"({'key given' if target.api_key else f'no {API_KEY_HEADER}: only refusals can be checked'})",
+        f"Checking {target.base_url} against the contract (seed {target.seed}; at most "
+        f"{target.max_writes} write(s); replay with --seed {target.seed})",
         file=sys.stderr,
         flush=True,
     )
     # The suite's module builds its tests for the target at import: import it afresh for this one.
     sys.modules.pop("contract_tests.test_contract", None)
     try:
-        code = pytest.main(args)
+        # Hypothesis keeps caches in `.hypothesis/` of the working directory: not in the user's.
+        with tempfile.TemporaryDirectory(prefix="meibel-contract-") as scratch, _hypothesis_home(scratch):
+            code = pytest.main(args)
     finally:
         sys.modules.pop("contract_tests.test_contract", None)
         for name, value in saved.items():
@@ -189,8 +282,40 @@ def _run_suite(target: Target, options: argparse.Namespace) -> int:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-    if code == pytest.ExitCode.OK:
-        return 0
-    if code == pytest.ExitCode.TESTS_FAILED:
-        return 1
-    return 2
+    from contract_tests.report import verdict_line
+    from contract_tests.run import current_run
+
+    result = 0 if code == pytest.ExitCode.OK else 1 if code == pytest.ExitCode.TESTS_FAILED else 2
+    if options.junit_xml:
+        _write_report(options.junit_xml, target)
+    print(verdict_line(current_run(), result), flush=True)
+    return result
+
+
+@contextmanager
+def _hypothesis_home(directory: str) -> Iterator[None]:
+    import hypothesis.configuration as configuration
+
+    # The module keeps its choice in a module global; restored after, for a process that goes on.
+    name = "__hypothesis_home_directory"
+    saved = getattr(configuration, name, None)
+    configuration.set_hypothesis_home_dir(directory)
+    try:
+        yield
+    finally:
+        setattr(configuration, name, saved)
+
+
+def _write_report(path: str, target: Target) -> None:
+    from contract_tests.plugin import replay_command
+    from contract_tests.report import write_junit
+    from contract_tests.run import current_run
+
+    try:
+        write_junit(path, current_run(), target, replay=replay_command(target, PROG))
+    except OSError as exc:
+        print(f"{PROG}: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

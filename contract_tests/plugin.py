@@ -1,20 +1,21 @@
 """The contract suite's pytest plugin: target options, safe defaults, and the run's summary.
 
 pytest                                   the mock, in process (no socket)
-pytest --base-url https://host           a deployment (or MEIBEL_BASE_URL), with safe defaults
+pytest --base-url https://host/v2        a deployment (or MEIBEL_BASE_URL), with safe defaults
        --api-key KEY                     its key (or MEIBEL_API_KEY); never printed
 """
 
 from __future__ import annotations
 
 import os
-import secrets
+import sys
 from typing import Any
 
 import pytest
 
-from contract_tests.checks import SEEN_IDS, SPEC_GAPS
-from contract_tests.run import current_run, start_run
+from contract_tests.checks import SEEN_IDS
+from contract_tests.report import summary_lines
+from contract_tests.run import current_run, end_run, start_run
 from contract_tests.target import (
     DEFAULT_BUDGET,
     DEFAULT_MAX_EXAMPLES,
@@ -40,6 +41,8 @@ OPTIONS = (
     "agent_id",
     "datasource_id",
     "allow_insecure",
+    "seed",
+    "strict",
 )
 
 
@@ -71,14 +74,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--app", metavar="MODULE:ATTR", help="test another ASGI app in process (an app or a factory)"
     )
     group.addoption("--no-shrink", action="store_true", help="report failures unshrunk (faster)")
+    group.addoption("--seed", help="the run's seed (default 0: the same cases every run); 'random' explores")
+    group.addoption(
+        "--contract-strict",
+        dest="strict",
+        action="store_true",
+        help="known deviations of the service's framework (undeclared 401/400, lax coercion) fail the run",
+    )
 
 
-@pytest.hookimpl(tryfirst=True)  # before Hypothesis's plugin reads the seed
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    # Every run has a seed, so that any failure can be replayed exactly.
-    if getattr(config.option, "hypothesis_seed", "absent") is None:
-        config.option.hypothesis_seed = str(secrets.randbelow(2**32))
-    SPEC_GAPS.reset()
     SEEN_IDS.reset()
     # Chosen before collection: Schemathesis builds the tests from the schema at import time.
     try:
@@ -87,6 +93,30 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     set_target(target)
     start_run(target, progress=os.environ.get("MEIBEL_CONTRACT_PROGRESS") == "1")
+    # The suite's module builds its schema (and in-process app, with this run's key) when it is
+    # imported: a run inside another run (the kit's own tests) must import it afresh.
+    sys.modules.pop("contract_tests.test_contract", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    end_run()  # the safety gate comes off `requests` with the run
+
+
+class ContractViolation(AssertionError):
+    """The target broke the contract; each distinct failure is in the run's summary."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Any:
+    # Failing checks do not stop a run (every distinct failure is reported, as the Schemathesis
+    # CLI does); the test that sent the failing requests fails here, once, at its end.
+    run = current_run()  # this session's run: a test may start (and replace) runs of its own
+    before = run.failure_count
+    result = yield
+    failed = run.failure_count - before
+    if failed:
+        raise ContractViolation(f"{failed} answer(s) failed a check: see the distinct failures below")
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -96,11 +126,10 @@ def contract_target() -> Target:
 
 def pytest_report_header(config: pytest.Config) -> str:
     target = current_target()
-    seed = getattr(config.option, "hypothesis_seed", None)
-    line = f"meibel contract target: {target.label}; hypothesis seed: {seed}"
+    line = f"meibel contract target: {target.label}; seed: {target.seed}"
     if target.live:
         line += (
-            f"; at most {target.max_writes} request(s) that could be accepted, "
+            f"; at most {target.max_writes} write(s), "
             f"{target.rate_limit:g} req/s, {target.timeout:g} s per request, {target.budget:g} s in all"
         )
     return line
@@ -108,35 +137,23 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     run = current_run()
-    write = terminalreporter.write_line
-    if run.passed or run.failed:
-        terminalreporter.section(
-            "checks (answers passed / failed; a check passes answers it does not apply to)"
-        )
-        for name in sorted(set(run.passed) | set(run.failed)):
-            write(f"{name:42} {run.passed[name]:6d} passed {run.failed[name]:6d} failed")
-        write(
-            f"{run.sent} requests sent; {run.writes} could be accepted; {run.withheld} sent without the key "
-            f"(write budget spent); {run.not_sent} not sent (time budget spent)"
-        )
-    if run.failures:
-        terminalreporter.section(f"{len(run.failures)} distinct failure(s)")
-        for number, failure in enumerate(run.failures.values(), 1):
-            write(f"{number}. [{failure.check}] {failure.title}")
-            for line in failure.message.strip().splitlines()[:12]:
-                write(f"     {line}")
-            write("   Reproduce with:")
-            for line in failure.reproduction.splitlines():
-                write(f"     {line}")
-    gaps = SPEC_GAPS.describe()
-    if gaps:
-        terminalreporter.section("known gaps in the document (allowed, not hidden)")
-        for line in gaps:
-            write(line)
-    if exitstatus == pytest.ExitCode.TESTS_FAILED:
-        seed = getattr(config.option, "hypothesis_seed", None)
-        terminalreporter.section("replay")
-        write(
-            f"Run again with --hypothesis-seed={seed} (and the same options) to replay these examples; "
-            "each failure above shows its request as a curl command, with the key filtered."
-        )
+    if not run.cases and not run.not_sent:
+        return  # the suite did not run in this session (other tests did)
+    program = os.environ.get("MEIBEL_CONTRACT_PROG") or "pytest contract_tests"
+    for title, lines in summary_lines(run, replay=replay_command(run.target, program)):
+        if title:
+            terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def replay_command(target: Target, program: str) -> str:
+    parts = [program]
+    if target.base_url:
+        parts.append(f"--base-url {target.base_url}")
+    parts.append(f"--seed {target.seed}")
+    if target.max_examples != DEFAULT_MAX_EXAMPLES:
+        parts.append(f"--max-examples {target.max_examples}")
+    if target.max_writes:
+        parts.append(f"--max-writes {target.max_writes}")
+    return " ".join(parts)

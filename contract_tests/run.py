@@ -1,10 +1,9 @@
-"""The state of one contract run: what may be sent, what was sent, and what each check said.
+"""The state of one contract run: what went out, what was kept back, what each check said.
 
-Safety against a live deployment lives here. A live `POST /batch-executions` starts real,
-billable work, so by default the run sends no request that could be accepted: a case that
-could be (schema-valid data for a write operation, with the run's key) goes out without the
-key and must be refused. `max_writes` lets at most that many through, counted over the whole
-run. Against the in-process mock nothing is withheld.
+Safety against a live deployment is the gate's (`contract_tests.gate`): every request of a live
+run passes through it, and a write goes out only within `--max-writes`. Against the in-process
+mock nothing is kept back. Every request carries the run's key; whether a request may go out
+does not depend on it (a target may ignore the key).
 """
 
 from __future__ import annotations
@@ -13,15 +12,21 @@ import sys
 import threading
 import time
 from collections import Counter
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from schemathesis import GenerationMode
+from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.case import Case
+from schemathesis.generation.meta import TestPhase
 
+from contract_tests.checks import CHECKS, reproduction
+from contract_tests.context import CONTEXT
+from contract_tests.deviations import DEVIATIONS
+from contract_tests.gate import Gate, NotSent, installed
 from contract_tests.target import API_KEY_HEADER, Target
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+from mock_server.contract import load_contract
 
 
 @dataclass
@@ -30,62 +35,108 @@ class Failure:
     title: str
     message: str
     reproduction: str
+    operation: str
 
 
 @dataclass
 class Run:
     target: Target
     progress: bool = False
+    gate: Gate | None = None
     started: float = field(default_factory=time.monotonic)
-    sent: int = 0
-    writes: int = 0
-    withheld: int = 0
-    not_sent: int = 0
+    cases: int = 0
+    not_sent: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
     passed: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     failures: dict[tuple[str, str], Failure] = field(default_factory=dict)
+    _coverage: Counter[tuple[str, str]] = field(default_factory=Counter, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def headers_for(self, case: Case[Any]) -> dict[str, str] | None:
-        """The headers this case is sent with, or None when it must not be sent at all."""
+    @property
+    def failure_count(self) -> int:
         with self._lock:
-            if self.target.live and time.monotonic() - self.started > self.target.budget:
-                self.not_sent += 1
-                return None
-            self.sent += 1
+            return sum(self.failed.values())
+
+    def key_headers(self) -> dict[str, str]:
+        return {API_KEY_HEADER: self.target.api_key} if self.target.api_key else {}
+
+    def send(self, case: Case[Any], checks: list[Any]) -> None:
+        """Send one case with the run's key and check the answer; a kept-back case is counted."""
+        with self._lock:
+            if not self._within_max_examples(case):
+                self.not_sent["over --max-examples"] += 1
+                return
+            self.cases += 1
             self._report_progress()
-            key = {API_KEY_HEADER: self.target.api_key} if self.target.api_key else {}
-            if not (self.target.live and could_be_accepted(case)):
-                return key
-            if self.writes < self.target.max_writes:
-                self.writes += 1
-                self._point_at_real_things(case)
-                return key
-            self.withheld += 1
-            return {}
+        if self.gate is not None:
+            self._point_at_real_things(case)
+        negative = case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE
+        try:
+            with self.gate.case(negative=negative) if self.gate else nullcontext():
+                case.call_and_validate(headers=self.key_headers(), checks=checks)
+        except NotSent:
+            pass  # the gate counted it, with its reason
+        except (AssertionError, FailureGroup):
+            # Recorded already (the after_validate hook): the run goes on, so that one failure
+            # does not hide the others, and the verdict is given once, at the end of the test.
+            pass
 
     def _point_at_real_things(self, case: Case[Any]) -> None:
-        spec = case.body.get("batch_spec_json") if isinstance(case.body, dict) else None
+        """A body a service could accept names the real agent and datasource given for the run.
+
+        Only such bodies: rewriting an invalid one could make it valid behind the case's back."""
+        target, judge, op = self.target, CONTEXT.judge, CONTEXT.operation(case)
+        if not (target.agent_id or target.datasource_id) or judge is None or op is None:
+            return
+        if not isinstance(case.body, dict) or judge.body_problems(op, case.body):
+            return
+        spec = case.body.get("batch_spec_json")
         if not isinstance(spec, dict):
             return
-        if self.target.agent_id:
-            spec["agent"] = self.target.agent_id
+        if target.agent_id:
+            spec["agent"] = target.agent_id
         source = spec.get("input")
-        if self.target.datasource_id and isinstance(source, dict):
-            source["datasource_id"] = self.target.datasource_id
+        if target.datasource_id and isinstance(source, dict):
+            source["datasource_id"] = target.datasource_id
+
+    def _within_max_examples(self, case: Case[Any]) -> bool:
+        # Hypothesis bounds the generated (fuzzing) cases by max_examples itself; the boundary
+        # cases Schemathesis derives from the schema (its coverage phase, run as explicit examples,
+        # never replayed) are bounded here, so that --max-examples bounds the whole run.
+        meta = case.meta
+        if meta is None or meta.phase.name != TestPhase.COVERAGE:
+            return True
+        key = (str(case.operation.label), str(meta.generation.mode))
+        self._coverage[key] += 1
+        return self._coverage[key] <= self.target.max_examples
+
+    @property
+    def sent(self) -> int:
+        return self.gate.sent if self.gate else sum(self.statuses.values())
+
+    @property
+    def writes(self) -> int:
+        return self.gate.writes if self.gate else 0
+
+    def not_exercised(self) -> list[tuple[str, str]]:
+        return [
+            (c.name, c.unexercised) for c in CHECKS if not self.passed[c.name] and not self.failed[c.name]
+        ]
 
     def _report_progress(self) -> None:
-        if self.progress and self.sent % 25 == 0:
+        if self.progress and self.cases % 25 == 0:
             elapsed = time.monotonic() - self.started
             print(
-                f"  … {self.sent} requests in {elapsed:.0f} s ({self.writes} that could be accepted, "
+                f"  … {self.cases} cases in {elapsed:.0f} s ({self.sent} requests sent, {self.writes} writes, "
                 f"{sum(self.failed.values())} check failures so far)",
                 file=sys.stderr,
                 flush=True,
             )
 
-    def record(self, case: Case[Any], results: list[Any]) -> None:
+    def record(self, case: Case[Any], response: Any, results: list[Any]) -> None:
         with self._lock:
+            self.statuses[int(response.status_code)] += 1
             for result in results:
                 if result.failure is None:
                     self.passed[result.name] += 1
@@ -97,37 +148,52 @@ class Run:
                     self.failures[key] = Failure(
                         result.name,
                         title,
-                        self.redact(str(getattr(result.failure, "message", ""))),
-                        self.redact(_reproduction(case)),
+                        self.redact(str(getattr(result.failure, "message", "") or result.failure)),
+                        self.redact(reproduction(response)),
+                        str(case.operation.label),
                     )
 
     def redact(self, text: str) -> str:
-        key = self.target.api_key
-        return text.replace(key, "[Filtered]") if key else text
-
-
-def could_be_accepted(case: Case[Any]) -> bool:
-    """Schema-valid data for a write operation: a conforming service would act on it."""
-    meta = case.meta
-    positive = meta is None or meta.generation.mode == GenerationMode.POSITIVE
-    same_method = str(case.method).upper() == str(case.operation.method).upper()
-    return positive and same_method and str(case.method).upper() in WRITE_METHODS
-
-
-def _reproduction(case: Case[Any]) -> str:
-    try:
-        return str(case.as_curl_command())
-    except Exception as exc:  # a reproduction is a courtesy; its absence must not hide the failure
-        return f"(no reproduction: {exc})"
+        for secret in (self.target.api_key, CONTEXT.unknown_key):
+            if secret:
+                text = text.replace(secret, "[Filtered]")
+        return text
 
 
 _current: Run | None = None
+_stack = ExitStack()
 
 
 def start_run(target: Target, *, progress: bool = False) -> Run:
+    """A new run for `target`; for a live one, the gate goes under every request until `end_run`."""
     global _current
-    _current = Run(target, progress=progress)
-    return _current
+    end_run()
+    contract = load_contract()
+    # The unknown key of the auth probes follows the seed, so that runs stay identical.
+    unknown = f"contract-unknown-{target.seed:x}"
+    CONTEXT.start(contract, target.api_key, unknown)
+    DEVIATIONS.reset(strict=target.strict)
+    run = Run(target, progress=progress)
+    if target.base_url is not None:
+        assert CONTEXT.judge is not None
+        run.gate = _stack.enter_context(
+            installed(
+                Gate(
+                    base_url=target.base_url,
+                    judge=CONTEXT.judge,
+                    max_writes=target.max_writes,
+                    rate_limit=target.rate_limit,
+                    timeout=target.timeout,
+                    budget=target.budget,
+                )
+            )
+        )
+    _current = run
+    return run
+
+
+def end_run() -> None:
+    _stack.close()
 
 
 def current_run() -> Run:

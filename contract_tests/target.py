@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import schemathesis
 from schemathesis import GenerationMode
 
-from contract_tests.checks import SPEC_GAPS
 from mock_server import Settings, create_app, load_contract
+from mock_server.base_url import resolve_base_url
 from mock_server.errors import UsageError
 
 # The default profile: examples per operation and generation mode. Sized so that the whole
@@ -26,6 +26,7 @@ DEFAULT_RATE_LIMIT = 10.0  # requests per second
 DEFAULT_TIMEOUT = 10.0  # seconds per request
 DEFAULT_BUDGET = 600.0  # seconds for the whole run; later cases are not sent
 API_KEY_HEADER = "Meibel-API-Key"
+DEFAULT_SEED = 0  # the same cases every run, so the same code gets the same verdict
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class Target:
     budget: float = DEFAULT_BUDGET
     agent_id: str | None = None
     datasource_id: str | None = None
+    seed: int = DEFAULT_SEED
+    strict: bool = False  # known deviations of the service's framework fail the run
 
     @property
     def live(self) -> bool:
@@ -72,6 +75,7 @@ def target_from(options: dict[str, Any]) -> Target:
     base_url = options.get("base_url") or os.environ.get("MEIBEL_BASE_URL") or None
     if base_url:
         base_url = check_base_url(base_url, allow_insecure=bool(options.get("allow_insecure")))
+        base_url = resolve_base_url(base_url, load_contract().base_path)
     api_key = options.get("api_key") or os.environ.get("MEIBEL_API_KEY") or ""
     if not api_key and not base_url:
         # The in-process mock accepts whatever key the run chooses: a fresh one each run.
@@ -102,19 +106,38 @@ def target_from(options: dict[str, Any]) -> Target:
         budget=float(numbers["budget"]),
         agent_id=options.get("agent_id") or None,
         datasource_id=options.get("datasource_id") or None,
+        seed=parse_seed(options.get("seed")),
+        strict=bool(options.get("strict")),
     )
 
 
+def parse_seed(value: Any) -> int:
+    """A seed as users give it: a number, `random` (a new one, printed), or nothing (the default)."""
+    if value is None or value == "":
+        return DEFAULT_SEED
+    if isinstance(value, int) and not isinstance(value, bool):
+        seed = value
+    elif str(value).strip().lower() == "random":
+        return secrets.randbelow(2**32)
+    else:
+        try:
+            seed = int(str(value).strip())
+        except ValueError:
+            raise UsageError(f"--seed must be a number or 'random', not {value!r}") from None
+    if not 0 <= seed < 2**64:
+        raise UsageError(f"--seed must be between 0 and 2**64 - 1, not {seed}")
+    return seed
+
+
 def check_base_url(url: str, *, allow_insecure: bool) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"--base-url must be an http:// or https:// URL, not {url!r}")
-    if parts.scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname):
+    resolve_base_url(url, "")  # one line for a malformed URL, before anything else
+    parts = urlsplit(url.strip())
+    if parts.scheme == "http" and not allow_insecure and not _is_loopback(parts.hostname or ""):
         raise UsageError(
             f"--base-url {url} is plain http to another host: the API key would cross the network "
             "unencrypted (use https, or --allow-insecure if you mean it)"
         )
-    return url.rstrip("/")
+    return url.strip()
 
 
 def _is_loopback(host: str) -> bool:
@@ -132,11 +155,8 @@ def load_schema(target: Target) -> Any:
     if target.live:
         assert target.base_url is not None
         schema = schemathesis.openapi.from_dict(contract.document)
-        schema.config.update(
-            base_url=target.base_url + contract.base_path,
-            rate_limit=f"{target.rate_limit:g}/s",
-            request_timeout=target.timeout,
-        )
+        # Rate limit and timeout are the gate's (contract_tests.gate): it sees every request.
+        schema.config.update(base_url=target.base_url, request_timeout=target.timeout)
     else:
         app = (
             _import_app(target.app)
@@ -148,8 +168,12 @@ def load_schema(target: Target) -> Any:
         modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
         max_examples=target.max_examples,
         no_shrink=not target.shrink,
+        # Same seed, same cases: derandomized, and no example database (no `.hypothesis/` left
+        # behind, and nothing remembered from an earlier run that could change this one).
+        deterministic=True,
+        database="none",
     )
-    SPEC_GAPS.accepted_keys = frozenset([target.api_key] if target.api_key else [])
+    schema.config.seed = target.seed
     return schema
 
 

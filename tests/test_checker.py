@@ -11,7 +11,9 @@ import pytest
 
 import contract_tests.run as run_module
 import contract_tests.target as target_module
-from contract_tests.checks import SEEN_IDS, SPEC_GAPS
+from contract_tests.checks import SEEN_IDS
+from contract_tests.context import CONTEXT
+from contract_tests.deviations import DEVIATIONS
 from tests.broken import DEFECTS, KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,20 +32,19 @@ TITLES = {
 @contextmanager
 def outer_run_kept() -> Iterator[None]:
     """Inner runs share this process's module state; the outer run's must survive them."""
-    saved = (
-        target_module._current,
-        run_module._current,
-        SPEC_GAPS.accepted_keys,
-        dict(SPEC_GAPS.counts),
-        set(SEEN_IDS.ids),
-    )
+    saved_context = {name: getattr(CONTEXT, name) for name in ("contract", "judge", "api_key", "unknown_key")}
+    saved_counts = (CONTEXT.auth_probes.copy(), CONTEXT.success_answers_checked)
+    saved_deviations = (DEVIATIONS.strict, DEVIATIONS.counts.copy(), dict(DEVIATIONS.examples))
+    saved = (target_module._current, run_module._current, set(SEEN_IDS.ids))
     try:
         yield
     finally:
-        target_module._current, run_module._current, SPEC_GAPS.accepted_keys = saved[:3]
-        SPEC_GAPS.counts.clear()
-        SPEC_GAPS.counts.update(saved[3])
-        SEEN_IDS.ids = saved[4]
+        target_module._current, run_module._current = saved[:2]
+        SEEN_IDS.ids = saved[2]
+        for name, value in saved_context.items():
+            setattr(CONTEXT, name, value)
+        CONTEXT.auth_probes, CONTEXT.success_answers_checked = saved_counts
+        DEVIATIONS.strict, DEVIATIONS.counts, DEVIATIONS.examples = saved_deviations
 
 
 @pytest.fixture(scope="module")
