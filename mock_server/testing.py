@@ -11,17 +11,24 @@ from typing import Any
 
 import uvicorn
 
-from mock_server.server import protocol_class
+from mock_server.limits import ServerLimits
+from mock_server.server import protocol_class, uvicorn_options
 
 
 class ThreadedServer:
-    def __init__(self, app: Any, *, host: str = "127.0.0.1") -> None:
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", limits: ServerLimits | None = None) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
         self.host, self.port = self.sock.getsockname()[:2]
+        limits = limits or ServerLimits()
         config = uvicorn.Config(
-            app, http=protocol_class(), log_level="warning", access_log=False, log_config=None
+            app,
+            http=protocol_class(limits),
+            log_level="warning",
+            access_log=False,
+            log_config=None,
+            **uvicorn_options(limits),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
@@ -45,8 +52,8 @@ class ThreadedServer:
 
 
 @contextmanager
-def serve_in_thread(app: Any) -> Iterator[ThreadedServer]:
-    server = ThreadedServer(app)
+def serve_in_thread(app: Any, *, limits: ServerLimits | None = None) -> Iterator[ThreadedServer]:
+    server = ThreadedServer(app, limits=limits)
     server.start()
     try:
         yield server
