@@ -135,6 +135,9 @@ class _Bounds:
         if self.transport.is_closing():
             return
         self.transport.write(error_response(status, detail))
+        self._linger()
+
+    def _linger(self) -> None:
         if not self.transport.can_write_eof():  # pragma: no cover - TCP transports can
             self.transport.close()
             return
@@ -142,11 +145,53 @@ class _Bounds:
         self._lingering = True
         self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
+    def _request_unfinished(self) -> bool:
+        raise NotImplementedError
+
+    def close_after_answer(self) -> None:
+        """The app answered and the connection closes: if the client is still sending the body
+        (a 413 refuses it before it is read), linger as after a refusal."""
+        if self.transport.is_closing() or self._lingering:
+            return
+        if self._request_unfinished():
+            self._linger()
+        else:
+            self.transport.close()
+
+    def _watch_close(self, cycle: Any) -> None:
+        if cycle is not None and not isinstance(cycle.transport, _CycleTransport):
+            cycle.transport = _CycleTransport(self.transport, self)
+
     def _drop(self, data: bytes) -> None:
         """While lingering after a refusal: read and forget, within bounds."""
         self._dropped += len(data)
         if self._dropped > LINGER_BYTES:
             self.transport.close()
+
+
+class _CycleTransport(asyncio.Transport):
+    """The transport as uvicorn's request/response cycle sees it: its `close` goes through
+    `close_after_answer`. (The cycle writes, closes and asks `is_closing`, nothing else.)"""
+
+    def __init__(self, transport: asyncio.Transport, protocol: _Bounds) -> None:
+        super().__init__()
+        self._transport = transport
+        self._protocol = protocol
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._transport.write(data)
+
+    def close(self) -> None:
+        self._protocol.close_after_answer()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
 
 
 def _httptools_protocol(limits: ServerLimits) -> type[Any]:
@@ -228,6 +273,10 @@ def _httptools_protocol(limits: ServerLimits) -> type[Any]:
             self._disarm_header_timer()
             self._new_request()
             super().on_headers_complete()
+            self._watch_close(self.cycle)
+
+        def _request_unfinished(self) -> bool:
+            return self.cycle is not None and self.cycle.more_body
 
         def on_message_complete(self) -> None:
             super().on_message_complete()
@@ -294,6 +343,13 @@ def _h11_protocol(limits: ServerLimits) -> type[Any]:
                 self._arm_header_timer()
                 self._received = len(self.conn.trailing_data[0]) + len(data)
             super().data_received(data)
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            self._watch_close(self.cycle)
+
+        def _request_unfinished(self) -> bool:
+            return self.conn.their_state is h11.SEND_BODY
 
     BoundedH11Protocol.limits = limits
     return BoundedH11Protocol

@@ -16,7 +16,9 @@ from mock_server.server import protocol_class, uvicorn_options
 
 
 class ThreadedServer:
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", limits: ServerLimits | None = None) -> None:
+    def __init__(
+        self, app: Any, *, host: str = "127.0.0.1", limits: ServerLimits | None = None, stack: str = "auto"
+    ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((host, 0))
@@ -24,7 +26,7 @@ class ThreadedServer:
         limits = limits or ServerLimits()
         config = uvicorn.Config(
             app,
-            http=protocol_class(limits),
+            http=protocol_class(limits, stack=stack),
             log_level="warning",
             access_log=False,
             log_config=None,
@@ -52,8 +54,11 @@ class ThreadedServer:
 
 
 @contextmanager
-def serve_in_thread(app: Any, *, limits: ServerLimits | None = None) -> Iterator[ThreadedServer]:
-    server = ThreadedServer(app, limits=limits)
+def serve_in_thread(
+    app: Any, *, limits: ServerLimits | None = None, stack: str = "auto"
+) -> Iterator[ThreadedServer]:
+    """`app` on a free port of 127.0.0.1; `stack`: "httptools", "h11" or "auto" (httptools if installed)."""
+    server = ThreadedServer(app, limits=limits, stack=stack)
     server.start()
     try:
         yield server
