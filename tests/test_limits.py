@@ -15,12 +15,13 @@ import httpx
 import pytest
 
 from mock_server import Contract, Settings, create_app
-from mock_server.cli import banner
+from mock_server.cli import banner, main
 from mock_server.limits import ServerLimits
 from mock_server.lru import ByteLRU
 from mock_server.scenarios import _PLANS_BYTES, BatchExecutions
 from mock_server.testing import ThreadedServer, serve_in_thread
 from tests.conftest import JSON_CT, KEY, PATH, VALID, Client
+from tests.test_cli import run_main
 
 WAIT = 10.0  # seconds any socket read may take before the test fails: generous, never a measure
 
@@ -256,3 +257,54 @@ def test_json_answers_keep_flowing_after_refusals(served: ThreadedServer) -> Non
     exchange(served, request(b"x-big: " + b"a" * 70_000))
     ok = httpx.post(served.origin + PATH, json=VALID, headers={**KEY, **JSON_CT}, timeout=WAIT)
     assert ok.status_code == 201
+
+
+# --- the options -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--max-header-bytes", "lots"], "not a size in bytes"),
+        (["--max-header-bytes", "0"], "not a size in bytes"),
+        (["--max-url", "2g"], "not a size in bytes"),
+        (["--max-headers", "0"], "not a positive count"),
+        (["--max-headers", "-5"], "not a positive count"),
+        (["--header-timeout", "0"], "not a positive number of seconds"),
+        (["--idle-timeout", "inf"], "not a positive number of seconds"),
+        (["--body-timeout", "nan"], "not a positive number of seconds"),
+        (["--control-token", "t", "--no-control"], "not allowed with argument"),
+        (["--control-token", " "], "an empty control token"),
+        (["--control-token", "tök"], "printable ASCII"),
+    ],
+)
+def test_bad_limit_options_give_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
+    code, err = run_main(args, capsys)
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert expected in err and "Traceback" not in err
+
+
+def test_the_options_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+
+    def fake_serve(app: object, sock: socket.socket, *, log_level: str, limits: ServerLimits) -> None:
+        seen.update(settings=app.state.settings, limits=limits)  # type: ignore[attr-defined]
+        sock.close()
+
+    monkeypatch.setattr("mock_server.server.serve", fake_serve)
+    monkeypatch.setenv("MEIBEL_MOCK_CONTROL_TOKEN", "from-the-env")
+    args = ["--port", "0", "--max-header-bytes", "16k", "--max-headers", "30", "--max-url", "2k"]
+    args += ["--header-timeout", "3", "--idle-timeout", "7.5", "--body-timeout", "4s"]
+    assert main(args) == 0
+    assert seen["limits"] == ServerLimits(
+        max_header_bytes=16384, max_headers=30, max_url=2048, header_timeout=3.0, idle_timeout=7.5
+    )
+    settings = seen["settings"]
+    assert isinstance(settings, Settings)
+    assert (settings.body_timeout, settings.control, settings.control_token) == (4.0, True, "from-the-env")
+    assert main(["--port", "0", "--no-control"]) == 0
+    settings = seen["settings"]
+    assert isinstance(settings, Settings) and (settings.control, settings.control_token) == (False, None)
