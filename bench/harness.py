@@ -10,11 +10,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
-
-import httpx
+from typing import Any
 
 PATH = "/v2/batch-executions"
 KEY = {"Meibel-API-Key": "meibel-mock-key", "content-type": "application/json"}
@@ -47,14 +47,14 @@ def _status_kib(pid: int, field: str) -> int:
 class Served:
     """`python -m mock_server ARGS --port P` in a subprocess; stopped with SIGINT on exit."""
 
-    def __init__(self, *args: str, ready_path: str = "/openapi.json", start_timeout: float = 30.0) -> None:
+    def __init__(self, *args: str, start_timeout: float = 30.0) -> None:
         self.port = free_port()
         self.origin = f"http://127.0.0.1:{self.port}"
         self.args = [sys.executable, "-m", "mock_server", *args, "--port", str(self.port)]
-        self.ready_path = ready_path
         self.start_timeout = start_timeout
         self.process: subprocess.Popen[str] | None = None
         self.stderr = ""
+        self._log: Any = None
 
     @property
     def pid(self) -> int:
@@ -63,17 +63,20 @@ class Served:
 
     def __enter__(self) -> Served:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Standard error to a file: a pipe nobody reads would stop a chatty server when it fills.
+        self._log = tempfile.TemporaryFile("w+")
         self.process = subprocess.Popen(
-            self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+            self.args, stdout=subprocess.DEVNULL, stderr=self._log, text=True, env=env
         )
         deadline = time.monotonic() + self.start_timeout
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{' '.join(self.args)} exited: {self.process.stderr.read()[:500]}")  # type: ignore[union-attr]
-            try:
-                httpx.get(self.origin + self.ready_path, timeout=1)
+                self._log.seek(0)
+                raise RuntimeError(f"{' '.join(self.args[2:])} exited: {self._log.read()[:500]}")
+            try:  # serving once it accepts connections (it binds first, and listens when ready)
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return self
-            except httpx.TransportError:
+            except OSError:
                 if time.monotonic() > deadline:
                     self.stop()
                     raise RuntimeError(f"not serving within {self.start_timeout} s") from None
@@ -85,10 +88,12 @@ class Served:
         if self.process.poll() is None:
             self.process.send_signal(sig)
         try:
-            _, self.stderr = self.process.communicate(timeout=timeout)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, self.stderr = self.process.communicate(timeout=10)
+            self.process.wait(timeout=10)
+        self._log.seek(0)
+        self.stderr = self._log.read()
         return int(self.process.returncode)
 
     def __exit__(

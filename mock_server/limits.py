@@ -20,6 +20,8 @@ class ServerLimits:
     max_url: int = 8 * KiB  # the request target (path and query): longer gets 414
     header_timeout: float = 10.0  # seconds from a request's first byte to its last header line
     idle_timeout: float = 5.0  # seconds a kept-alive connection may wait for its next request
+    # On SIGTERM or Ctrl-C, requests in flight get this long to finish; then they are cancelled.
+    shutdown_timeout: float = 10.0
 
     def header_cost(self, name: bytes, value: bytes) -> int:
         # As it travels: `name: value\r\n`.

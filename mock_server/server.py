@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import socket
 import sys
 from http import HTTPStatus
@@ -369,7 +370,10 @@ def protocol_class(limits: ServerLimits | None = None, *, stack: str = "auto") -
 
 def uvicorn_options(limits: ServerLimits) -> dict[str, Any]:
     """The uvicorn.Config keywords that carry `limits` (shared with testing.py)."""
-    return {"timeout_keep_alive": limits.idle_timeout}
+    return {
+        "timeout_keep_alive": limits.idle_timeout,
+        "timeout_graceful_shutdown": math.ceil(limits.shutdown_timeout),  # (uvicorn takes an int)
+    }
 
 
 def bind(host: str, port: int) -> socket.socket:
