@@ -299,9 +299,7 @@ async def _lifespan(receive: Receive, send: Send, client: httpx.AsyncClient) -> 
             return
 
 
-def serve_proxy(argv: Sequence[str]) -> int:
-    from mock_server.server import bind, configure_logging, serve
-
+def proxy_parser() -> types.Parser:
     parser = types.Parser(
         prog="meibel-mock proxy", description="Forward to a real service, checking the traffic."
     )
@@ -334,7 +332,13 @@ def serve_proxy(argv: Sequence[str]) -> int:
     )
     types.add_connection_limits(parser)
     parser.add_argument("--log-level", default="info", type=str.lower, choices=types.LOG_LEVELS)
-    options = parser.parse_args(argv)
+    return parser
+
+
+def serve_proxy(argv: Sequence[str]) -> int:
+    from mock_server.server import bind, configure_logging, serve
+
+    options = proxy_parser().parse_args(argv)
     try:
         proxy = ValidationProxy(
             load_contract(options.spec),

@@ -10,14 +10,16 @@ import logging
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from mock_server import Contract, Settings, create_app
-from mock_server.cli import banner, main
+from mock_server.cli import _serve_parser, banner, main
 from mock_server.limits import ServerLimits
 from mock_server.lru import ByteLRU
+from mock_server.proxy import proxy_parser
 from mock_server.scenarios import _PLANS_BYTES, BatchExecutions
 from mock_server.testing import ThreadedServer, serve_in_thread
 from tests.conftest import JSON_CT, KEY, PATH, VALID, Client
@@ -308,3 +310,18 @@ def test_the_options_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
     assert main(["--port", "0", "--no-control"]) == 0
     settings = seen["settings"]
     assert isinstance(settings, Settings) and (settings.control, settings.control_token) == (False, None)
+
+
+def test_every_option_of_the_mock_and_the_proxy_is_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    missing = [
+        option
+        for parser in (_serve_parser(), proxy_parser())
+        for action in parser._actions
+        for option in action.option_strings
+        if option.startswith("--")
+        and option not in ("--help", "--version")
+        and f"`{option}" not in readme
+        and f"[{option}" not in readme
+    ]
+    assert missing == []
