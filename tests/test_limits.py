@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from mock_server import Contract, Settings, create_app
-from mock_server.cli import _serve_parser, banner, main
+from mock_server.cli import _serve_parser, banner, is_loopback, main
 from mock_server.limits import ServerLimits
 from mock_server.lru import ByteLRU
 from mock_server.proxy import proxy_parser
@@ -325,3 +325,11 @@ def test_every_option_of_the_mock_and_the_proxy_is_in_the_readme() -> None:
         and f"[{option}" not in readme
     ]
     assert missing == []
+
+
+def test_loopback_is_told_from_the_bound_address() -> None:
+    # Bound without listening: nothing can connect, only the address is read.
+    with socket.socket() as local, socket.socket() as everywhere:
+        local.bind(("127.0.0.1", 0))
+        everywhere.bind(("0.0.0.0", 0))
+        assert is_loopback(local) and not is_loopback(everywhere)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -317,3 +318,23 @@ def test_proxy_limit_usage_errors(capsys: pytest.CaptureFixture[str], args: list
     err = capsys.readouterr().err
     assert code == 2
     assert expected in err and err.count("\n") == 1
+
+
+def test_a_stalled_body_is_a_marked_408_and_never_forwarded(contract: Contract) -> None:
+    recorder = Recorder()
+    with serve_in_thread(recorder) as upstream:
+        app = ValidationProxy(contract, upstream.origin, body_timeout=0.3)
+        proxy = Client(app)
+
+        async def stalled() -> AsyncIterator[bytes]:
+            yield b'{"batch_spec_json": '
+            await asyncio.sleep(5)  # the proxy gives up long before
+            yield b"{}}"
+
+        try:
+            answer = proxy.post(PATH, content=stalled(), headers={**KEY, **JSON_CT})
+        finally:
+            proxy.run(app.aclose())
+            proxy.close()
+    assert answer.status_code == 408 and answer.headers["x-mock-proxy"] == "body-timeout"
+    assert recorder.seen == []
