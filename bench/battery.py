@@ -244,7 +244,8 @@ def sigterm_in_flight(ctx: Context) -> str:
     check(all(s == 201 or isinstance(s, str) for s in statuses), f"unexpected answers: {statuses}")
     return (
         f"graceful stop in {seconds:.1f} s (exit status {code}: terminated by SIGTERM after shutdown); "
-        f"of 20 requests in flight, {answered} answered 201, {20 - answered} closed {closed or ''}"
+        f"of 20 requests in flight, {answered} answered 201, {20 - answered} closed"
+        + (f" ({', '.join(closed)})" if closed else "")
     )
 
 
@@ -275,6 +276,8 @@ def idle_connection_closed(ctx: Context) -> str:
 
 
 def keys_never_journaled(ctx: Context) -> str:
+    # The journal's redaction (issue 10, item 3) is built apart from the limits; until it lands,
+    # the key sent in a query string or a body still shows here.
     with Served("--api-key", SECRET, "--log-level", "warning") as mock, httpx.Client(timeout=WAIT) as http:
         url = mock.origin + PATH
         http.post(url, content=VALID, headers={**KEY, "Meibel-API-Key": SECRET})
