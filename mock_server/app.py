@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from mock_server.contract import Contract
+from mock_server.control import refusal as control_refusal
 from mock_server.engine import Answer, Engine, Request, Settings
 from mock_server.errors import UsageError
 from mock_server.journal import Journal
@@ -43,6 +44,10 @@ class ApiEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
         if path.startswith(CONTROL_PREFIX):
+            refused = control_refusal(self.engine.settings, scope["headers"])
+            if refused is not None:  # (its body, if any, unread: the connection closes)
+                await _send(send, refused, scope, close=True)
+                return
             await _send(send, await self._control(scope, receive), scope)
             return
         if path == "/openapi.json":
@@ -259,6 +264,8 @@ class MockApp(Starlette):
         )
         if len(self._pending) == 1:
             asyncio.get_running_loop().call_later(0.05, self.flush_access_log)
+        elif len(self._pending) >= 1024:  # a bounded buffer, whatever the load
+            self.flush_access_log()
 
     def flush_access_log(self) -> None:
         lines, self._pending = self._pending, []

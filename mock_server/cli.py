@@ -2,54 +2,37 @@
 
 meibel-mock [--host H] [--port P] [--spec PATH] [--api-key KEY]... [--max-body BYTES]
             [--cors-origin ORIGIN]... [--scenario NAME] [--seed N] [--log-level LEVEL]
+            [--max-header-bytes BYTES] [--max-headers N] [--max-url BYTES] [--header-timeout S]
+            [--body-timeout S] [--idle-timeout S] [--control-token TOKEN | --no-control] ...
 meibel-mock fixtures --out DIR [--spec PATH] [--seed N]
+meibel-mock proxy --upstream URL ... (proxy.py)
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import ipaddress
 import json
 import os
 import random
-import re
 import shlex
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from mock_server import __version__
+from mock_server import options as types
 from mock_server.chaos import parse_fault_code, parse_latency
 from mock_server.contract import Contract, load_contract
+from mock_server.control import TOKEN_HEADER, check_token
 from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import MockError, UsageError
 from mock_server.generation import Generator
 
 PROG = "meibel-mock"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, exit 2: the usage text is one `--help` away.
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
-
-
-_SIZE = re.compile(r"(\d+)\s*(b|k|kb|kib|m|mb|mib)?", re.IGNORECASE)
-_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2, "mib": 1024**2}
-
-
-def _size(text: str) -> int:
-    found = _SIZE.fullmatch(text.strip())
-    if found is None or int(found.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(f"not a size in bytes: {text!r} (e.g. 1048576, 512k, 2m)")
-    return int(found.group(1)) * _UNITS[(found.group(2) or "").lower()]
-
-
-def port_argument(text: str) -> int:
-    if not text.isdigit() or not 0 <= int(text) <= 65535:
-        raise argparse.ArgumentTypeError(f"not a port: {text!r}")
-    return int(text)
 
 
 def _seed(text: str) -> int:
@@ -83,20 +66,14 @@ def _fault_code(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _count(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"not a count: {text!r}")
-    return int(text)
-
-
 def _serve_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = types.Parser(
         prog=PROG, description="Serve an OpenAPI document (default: the Meibel API v2) as a mock."
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
     parser.add_argument(
-        "--port", type=port_argument, default=8000, help="port (default 8000; 0 picks a free one)"
+        "--port", type=types.port, default=8000, help="port (default 8000; 0 picks a free one)"
     )
     parser.add_argument("--spec", help="an OpenAPI 3.0/3.1 document, JSON or YAML (default: the bundled one)")
     parser.add_argument(
@@ -108,7 +85,7 @@ def _serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-body",
-        type=_size,
+        type=types.size,
         default=1024 * 1024,
         metavar="BYTES",
         help="largest request body accepted (default 1 MiB)",
@@ -146,7 +123,7 @@ def _serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--journal-size",
-        type=_count,
+        type=types.count,
         default=1000,
         metavar="N",
         help="requests kept at GET /__mock/requests (default 1000; 0 turns it off)",
@@ -156,17 +133,22 @@ def _serve_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="reload --spec when the file changes (a broken edit keeps the last good one)",
     )
-    parser.add_argument(
-        "--log-level",
-        default="info",
-        type=str.lower,
-        choices=["critical", "error", "warning", "info", "debug"],
+    types.add_connection_limits(parser)
+    control = parser.add_mutually_exclusive_group()
+    control.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help=f"/__mock/ needs this token in the {TOKEN_HEADER} header (also $MEIBEL_MOCK_CONTROL_TOKEN)",
     )
+    control.add_argument(
+        "--no-control", action="store_true", help="turn /__mock/ off (404): no journal, scenario or reset"
+    )
+    parser.add_argument("--log-level", default="info", type=str.lower, choices=types.LOG_LEVELS)
     return parser
 
 
 def _fixtures_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=f"{PROG} fixtures", description="Write one JSON file per scenario.")
+    parser = types.Parser(prog=f"{PROG} fixtures", description="Write one JSON file per scenario.")
     parser.add_argument("--out", required=True, help="directory to write into (created if missing)")
     parser.add_argument("--spec", help="an OpenAPI 3.0/3.1 document (default: the bundled one)")
     parser.add_argument("--seed", type=_seed, default=0, help="seed for ids and timestamps (default 0)")
@@ -207,9 +189,17 @@ def serve_mock(options: argparse.Namespace) -> int:
     keys = tuple(dict.fromkeys([*options.api_key, *([env_key] if env_key else [])]))
     if any(not key.strip() for key in keys):
         raise UsageError("an empty --api-key would accept requests without a key")
+    token = options.control_token or (
+        None if options.no_control else os.environ.get("MEIBEL_MOCK_CONTROL_TOKEN") or None
+    )
+    if token is not None and (problem := check_token(token)):
+        raise UsageError(problem)
     settings = Settings(
         api_keys=keys,
         max_body=options.max_body,
+        body_timeout=options.body_timeout,
+        control=not options.no_control,
+        control_token=token,
         cors_origins=tuple(options.cors_origin),
         scenario=options.scenario,
         seed=options.seed,
@@ -222,18 +212,29 @@ def serve_mock(options: argparse.Namespace) -> int:
         raise UsageError("--watch needs --spec: the bundled document does not change")
     contract = _contract(options.spec)
     app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
+    limits = types.server_limits(options)
     sock = bind(options.host, options.port)
     port = sock.getsockname()[1]
     configure_logging(options.log_level)
-    print(banner(contract, settings, options.host, port), file=sys.stderr, flush=True)
+    text = banner(contract, settings, options.host, port, loopback=is_loopback(sock))
+    print(text, file=sys.stderr, flush=True)
     # Everything built so far lives as long as the server: out of the collector's way.
     gc.collect()
     gc.freeze()
-    serve(app, sock, log_level=options.log_level)
+    serve(app, sock, log_level=options.log_level, limits=limits)
     return 0
 
 
-def banner(contract: Contract, settings: Settings, host: str, port: int) -> str:
+def is_loopback(sock: socket.socket) -> bool:
+    """Whether only this machine can reach the socket (127.0.0.0/8, ::1)."""
+    address = sock.getsockname()[0]
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:  # pragma: no cover - a bound INET socket always has an IP address
+        return False
+
+
+def banner(contract: Contract, settings: Settings, host: str, port: int, *, loopback: bool = True) -> str:
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{port}{contract.base_path}"
     count = len(contract.operations)
@@ -259,6 +260,16 @@ def banner(contract: Contract, settings: Settings, host: str, port: int) -> str:
     if example:
         lines.append(f"  Try:       {example}")
     lines.append(f"  Document:  http://{shown_host}:{port}/openapi.json")
+    if not settings.control:
+        lines.append("  Control:   /__mock/ is off (--no-control)")
+    elif settings.control_token is not None:
+        lines.append(f"  Control:   /__mock/ needs the {TOKEN_HEADER} header (the token is not shown)")
+    elif not loopback:
+        lines.append(
+            f"  WARNING:   listening on {host}, beyond this machine: /__mock/ (the request journal, "
+            "reset, scenario) is open to anyone who can reach this port. "
+            "Give --control-token TOKEN, or --no-control to turn it off."
+        )
     return "\n".join(lines)
 
 

@@ -23,6 +23,7 @@ from mock_server.chaos import Chaos
 from mock_server.contract import Contract, Credential, Operation, is_json_media_type
 from mock_server.errors import UsageError
 from mock_server.generation import Generator
+from mock_server.limits import BODY_TIMEOUT
 from mock_server.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
 from mock_server.validation import ErrorList, Loc, error, parse_json, unicode_errors
 
@@ -34,7 +35,7 @@ MiB = 1024 * 1024
 class Settings:
     api_keys: tuple[str, ...] = ()  # none given: the development key is accepted
     max_body: int = MiB
-    body_timeout: float = 10.0
+    body_timeout: float = BODY_TIMEOUT
     cors_origins: tuple[str, ...] = ()  # none given: any origin
     scenario: str | None = None
     seed: int | None = None
@@ -42,6 +43,8 @@ class Settings:
     fail_rate: float = 0.0
     fail_code: int = 503
     journal_size: int = 1000
+    control: bool = True  # False: `/__mock/` answers 404
+    control_token: str | None = None  # `/__mock/` needs it in X-Mock-Control-Token (control.py)
 
     @property
     def accepted_keys(self) -> tuple[str, ...]:

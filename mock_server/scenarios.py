@@ -20,6 +20,7 @@ from typing import Any, Protocol, TypeVar
 
 from mock_server.contract import Operation
 from mock_server.generation import Generator, Materializer, iso, random_uuid
+from mock_server.lru import ByteLRU
 
 T = TypeVar("T")
 SCENARIOS = ("pending", "running", "completed", "completed_with_failures", "failed", "cancelled")
@@ -100,7 +101,13 @@ class SplitMix:
             x[i], x[j] = x[j], x[i]
 
 
-_PLANS_KEPT = 1024  # distinct requests whose static shape is remembered
+# The static shapes of distinct requests, remembered: at most this many, and within a byte budget
+# (a shape holds the echoed request and one tuple per item, so it grows with the request). A shape
+# estimated past `_PLAN_MAX_BYTES` is made afresh each time: large bodies are rare and parsing
+# them already costs more than making their shape.
+_PLANS_KEPT = 1024
+_PLANS_BYTES = 16 * 1024 * 1024
+_PLAN_MAX_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,9 @@ class BatchExecutions:
         self.materialize = Materializer(generator).compile(spec_schema)
         props = self.response_schema.get("properties") or {}
         self.fields = set(props)
-        self._plans: dict[tuple[bytes, str], Plan] = {}
+        self._plans: ByteLRU[tuple[bytes, str], Plan] = ByteLRU(
+            max_entries=_PLANS_KEPT, max_bytes=_PLANS_BYTES, max_entry_bytes=_PLAN_MAX_BYTES
+        )
         self.undeclared = bool(_DOMAIN_FIELDS - self.fields)  # fields a later document may drop
         # Whatever a later document adds is still served, from the schema alone.
         self.filler = {
@@ -173,9 +182,7 @@ class BatchExecutions:
             plan = self._plans.get(key)
             if plan is None:
                 plan = self._plan(body, scenario, SplitMix(_digest(key[0] + scenario.encode())))
-                if len(self._plans) >= _PLANS_KEPT:
-                    del self._plans[next(iter(self._plans))]
-                self._plans[key] = plan
+                self._plans.put(key, plan, _plan_cost(key[0], plan))
         return self._instance(plan, api_key, rng, now)
 
     def _plan(self, body: dict[str, Any], scenario: str, shape: Draw) -> Plan:
@@ -300,6 +307,12 @@ _DOMAIN_FIELDS = {
     "error",
     "items",
 }
+
+
+def _plan_cost(raw: bytes, plan: Plan) -> int:
+    # Measured with tracemalloc: a parsed and echoed request holds up to ~8 times its raw size,
+    # an item plan ~150 bytes (bench/memory.py checks the whole under load). The key is `raw`.
+    return 9 * len(raw) + 200 * len(plan.items or ()) + 2048
 
 
 def _counts(scenario: str, total: int, rng: Draw) -> Counts:
