@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from mock_server import DEV_KEY, Contract, Settings, create_app
+from mock_server.cli import _serve_parser
 from mock_server.journal import MAX_BODY_KEPT, MAX_HEADER_BYTES, MAX_HEADER_VALUE, Journal
 from mock_server.redaction import REDACTED, Redactor
 from mock_server.testing import serve_in_thread
@@ -115,6 +116,11 @@ def test_the_journal_is_bounded_in_bytes() -> None:
     assert held < 1.5 * budget, f"{held} bytes allocated for a {budget}-byte journal"
     assert 10 < len(journal.entries()) < 2000 and journal.evicted == 2000 - len(journal.entries())
     assert journal.entries()[-1].path == "/p/1999"  # the newest are kept
+
+
+def test_the_byte_budget_is_an_option() -> None:
+    assert _serve_parser().parse_args(["--journal-bytes", "512k"]).journal_bytes == 512 * 1024
+    assert _serve_parser().parse_args([]).journal_bytes == Settings().journal_bytes == 8 * 1024 * 1024
 
 
 def test_the_count_limit_still_applies() -> None:
