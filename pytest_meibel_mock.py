@@ -22,8 +22,7 @@ top-level `mock_server` package still runs (the fixture then says what is wrong)
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import sys
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -35,28 +34,22 @@ if TYPE_CHECKING:
     from mock_server.engine import Settings
     from mock_server.testing import MeibelMock, MockPool
 
-_HERE = Path(__file__).resolve().parent
-
 
 def _kit() -> ModuleType:
     """`mock_server.testing`, once sure that `mock_server` is the kit's own package."""
-    module = sys.modules.get("mock_server")
-    if module is not None:
-        origin = getattr(module, "__file__", None)
-    else:
-        spec = importlib.util.find_spec("mock_server")
-        origin = spec.origin if spec is not None else None
-    expected = _HERE / "mock_server" / "__init__.py"
-    if origin is None or Path(origin).resolve() != expected:
-        found = "a namespace package" if origin is None else origin
+    try:
+        package = importlib.import_module("mock_server")
+    except Exception as exc:  # another project's package of that name, broken on import
+        pytest.fail(f"meibel_mock: `import mock_server` failed: {type(exc).__name__}: {exc}", pytrace=False)
+    if getattr(package, "__kit__", None) != "meibel-contract-kit":
+        found = getattr(package, "__file__", None) or "a namespace package"
         pytest.fail(
             f"meibel_mock: `import mock_server` finds {found}, not the meibel-contract-kit's "
-            f"({expected}): another package named mock_server shadows it (check pythonpath/sys.path)",
+            f"(installed beside {Path(__file__).resolve()}): another package named mock_server shadows it "
+            "(rename it, or check pythonpath/sys.path)",
             pytrace=False,
         )
-    import mock_server.testing
-
-    return mock_server.testing
+    return importlib.import_module("mock_server.testing")
 
 
 def pytest_configure(config: pytest.Config) -> None:

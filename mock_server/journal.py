@@ -126,13 +126,16 @@ class Journal:
         header_bytes = 0
         headers_cut = False
         for name, value in headers.items():
-            shown = redactor.header(name, value[: MAX_HEADER_VALUE + redactor.reach])[:MAX_HEADER_VALUE]
-            if header_bytes + len(name) + len(shown) > MAX_HEADER_BYTES:
+            if len(value) > MAX_HEADER_VALUE:
+                value = redactor.header(name, value[: MAX_HEADER_VALUE + redactor.reach])[:MAX_HEADER_VALUE]
+                headers_cut = True
+            else:
+                value = redactor.header(name, value)
+            if header_bytes + len(name) + len(value) > MAX_HEADER_BYTES:
                 headers_cut = True
                 break
-            header_bytes += len(name) + len(shown)
-            kept_headers.append((name, shown))
-        headers_cut = headers_cut or any(len(v) > MAX_HEADER_VALUE for v in headers.values())
+            header_bytes += len(name) + len(value)
+            kept_headers.append((name, value))
         path = redactor.text(path[: MAX_URL_PART + redactor.reach])[:MAX_URL_PART]
         hidden: list[str] = []  # credential-like parameters' values: hidden in the bodies too
         query = (

@@ -117,7 +117,7 @@ class Redactor:
             extra = {value.encode("utf-8", "surrogateescape") for value in also}
             secrets = sorted({*secrets, *extra}, key=len, reverse=True)
             reach = max(reach, _LONGEST_ESCAPE * max(map(len, extra)))
-        window = raw[: limit + reach]
+        window = raw if len(raw) <= limit + reach else raw[: limit + reach]
         hidden = _hide(window, secrets)
         if b"\\u" in hidden and secrets:
             unescaped = _ESCAPE.sub(_unescape, hidden)
