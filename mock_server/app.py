@@ -52,37 +52,20 @@ class ApiEndpoint:
             await self._openapi(scope, send)
             return
         generation = self.journal.generation  # a reset while this request is in flight drops it
+        method = scope["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = scope.get("query_string", b"").decode("latin-1")
-        routed = self.engine.route(scope["method"], path)
+        routed = self.engine.route(method, path)
         if isinstance(routed, Answer):
             payload = routed.encode()
-            self.journal.record(
-                scope["method"],
-                path,
-                query,
-                headers,
-                None,
-                routed.status,
-                response=payload,
-                generation=generation,
-            )
+            self.journal.record(method, path, query, headers, None, routed.status, payload, generation)
             await _send(send, routed, scope, payload=payload)
             return
         op, path_params = routed
         body = await self._read_body(headers, receive)
         if isinstance(body, Answer):
             payload = body.encode()
-            self.journal.record(
-                scope["method"],
-                path,
-                query,
-                headers,
-                None,
-                body.status,
-                response=payload,
-                generation=generation,
-            )
+            self.journal.record(method, path, query, headers, None, body.status, payload, generation)
             await _send(send, body, scope, close=True, payload=payload)
             return
         answer = self.engine.respond(op, Request(headers, query, body, path_params), self.queue.take())
@@ -90,16 +73,7 @@ class ApiEndpoint:
             await asyncio.sleep(answer.delay)
         payload = answer.encode()
         # Journaled before it is sent: a client that reads the journal on receiving it sees it.
-        self.journal.record(
-            scope["method"],
-            path,
-            query,
-            headers,
-            body,
-            answer.status,
-            response=payload,
-            generation=generation,
-        )
+        self.journal.record(method, path, query, headers, body, answer.status, payload, generation)
         await _send(send, answer, scope, payload=payload)
 
     async def _control(self, scope: Scope, receive: Receive) -> Answer:

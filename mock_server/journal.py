@@ -108,7 +108,6 @@ class Journal:
         headers: Mapping[str, str],
         body: bytes | None,
         status: int,
-        *,
         response: bytes = b"",
         generation: int | None = None,
     ) -> None:
