@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import httpcore  # noqa: F401  # imported before pytester's in-process runs, which would import it
 import pytest  # afresh each time: httpx would then no longer recognise its timeouts
 
+ROOT = Path(__file__).resolve().parents[1]
 RUN = ("-p", "no:cacheprovider", "--strict-markers")
 CREATE = """
 import httpx
@@ -319,15 +323,34 @@ def test_a_project_with_its_own_mock_server_package_still_runs(pytester: pytest.
     assert "Traceback" not in result.stdout.str() and result.ret == 1
 
 
-def test_the_plugin_module_imports_nothing_of_the_mock() -> None:
-    """What makes a session that does not use the mock pay nothing for it."""
-    import subprocess
-
+def loaded_by(statement: str) -> list[str]:
+    """The heavy or contract-suite modules that `statement` imports, in a fresh interpreter."""
     code = (
-        "import sys, pytest_meibel_mock; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('mock_server', 'starlette', 'uvicorn', 'schemathesis', 'hypothesis', 'openapi_core')))"
+        f"import sys; {statement}; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'mock_server', 'starlette', 'uvicorn', "
+        "'schemathesis', 'hypothesis', 'openapi_core', 'pytest', '_pytest', 'contract_tests'}))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
-    assert out.stdout.strip() == "[]"
-    assert Path(__file__).resolve().parents[1].joinpath("pytest_meibel_mock.py").exists()
+    return list(json.loads(out.stdout.replace("'", '"')))
+
+
+def test_the_plugin_module_imports_nothing_of_the_mock() -> None:
+    """What makes a session that does not use the mock pay nothing for it."""
+    assert loaded_by("import pytest_meibel_mock") == ["_pytest", "pytest"]
+
+
+def test_the_mock_needs_nothing_of_the_contract_suite() -> None:
+    """`pip install .` (no [contract] extra) must serve and test: no Schemathesis, Hypothesis or pytest."""
+    loaded = loaded_by("import mock_server.cli, mock_server.app, mock_server.testing, mock_server.proxy")
+    assert not {"schemathesis", "hypothesis", "pytest", "_pytest", "contract_tests"} & set(loaded)
+
+
+def test_the_packaging_keeps_the_plugin_light() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    base = {re.split(r"[<>=\[ ]", dep)[0].lower() for dep in project["project"]["dependencies"]}
+    assert not base & {"schemathesis", "hypothesis", "pytest"}, "they would load pytest plugins everywhere"
+    extras = project["project"]["optional-dependencies"]
+    assert {"schemathesis", "hypothesis"} <= {re.split(r"[<>=\[ ]", d)[0] for d in extras["contract"]}
+    assert "meibel-contract-kit[contract]" in extras["dev"]
+    assert project["project"]["entry-points"]["pytest11"] == {"meibel_mock": "pytest_meibel_mock"}
+    assert "pytest_meibel_mock.py" in project["tool"]["hatch"]["build"]["targets"]["wheel"]["only-include"]
