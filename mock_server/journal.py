@@ -130,6 +130,7 @@ class Journal:
                 headers_cut = True
             else:
                 value = redactor.header(name, value)
+            name = redactor.text(name)  # a key sent as a header's name, however odd
             if header_bytes + len(name) + len(value) > MAX_HEADER_BYTES:
                 headers_cut = True
                 break

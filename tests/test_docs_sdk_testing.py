@@ -42,7 +42,8 @@ def test_the_guides_python_blocks_pass(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_inprocess(
         "-p", "no:cacheprovider", "--strict-markers", "--import-mode=importlib"
     )
-    result.assert_outcomes(passed=expected)
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= expected and set(outcomes) <= {"passed", "seconds"}, outcomes
 
 
 def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:

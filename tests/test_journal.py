@@ -34,6 +34,7 @@ def journal_of(client: Client) -> list[dict[str, Any]]:
         ("query under any name", {"params": {"q": DEV_KEY}}),
         ("query, percent-encoded", {"path": PATH + "?q=meibel%2Dmock%2Dkey"}),
         ("header under any name", {"headers": {"X-Trace": f"user {DEV_KEY}"}}),
+        ("as a header's name", {"headers": {DEV_KEY: "1"}}),
         ("bearer", {"headers": {"Authorization": f"Bearer {DEV_KEY}"}}),
         ("basic", {"headers": {"Authorization": "Basic " + base64.b64encode(b"u:p").decode()}}),
         ("cookie", {"headers": {"Cookie": f"session={DEV_KEY}"}}),
