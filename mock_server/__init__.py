@@ -13,6 +13,7 @@ from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import ContractError, MockError, UsageError
 
 __version__ = "0.1.0"
+__kit__ = "meibel-contract-kit"  # how the pytest plugin tells this package from another `mock_server`
 __all__ = [
     "DEV_KEY",
     "Contract",

@@ -17,11 +17,13 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
+from mock_server.behaviour import BehaviourQueue, behaviour_from_json
 from mock_server.contract import Contract
 from mock_server.control import refusal as control_refusal
 from mock_server.engine import Answer, Engine, Request, Settings
 from mock_server.errors import UsageError
 from mock_server.journal import Journal
+from mock_server.redaction import Redactor
 from mock_server.watch import watch as watch_document
 
 CONTROL_PREFIX = "/__mock/"  # outside any API base path: the mock's own endpoints
@@ -36,10 +38,11 @@ class _ClientGone(Exception):
 class ApiEndpoint:
     """Every operation of the document, under its base path."""
 
-    def __init__(self, engine: Engine, openapi_bytes: bytes, journal: Journal) -> None:
+    def __init__(self, engine: Engine, openapi_bytes: bytes, journal: Journal, queue: BehaviourQueue) -> None:
         self.engine = engine
         self.openapi = openapi_bytes
         self.journal = journal
+        self.queue = queue
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
@@ -53,29 +56,40 @@ class ApiEndpoint:
         if path == "/openapi.json":
             await self._openapi(scope, send)
             return
+        generation = self.journal.generation  # a reset while this request is in flight drops it
+        method = scope["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = scope.get("query_string", b"").decode("latin-1")
-        routed = self.engine.route(scope["method"], path)
+        routed = self.engine.route(method, path)
         if isinstance(routed, Answer):
-            self.journal.record(scope["method"], path, query, headers, None, routed.status)
-            await _send(send, routed, scope)
+            payload = routed.encode()
+            self.journal.record(method, path, query, headers, None, routed.status, payload, generation)
+            await _send(send, routed, scope, payload=payload)
             return
         op, path_params = routed
         body = await self._read_body(headers, receive)
         if isinstance(body, Answer):
-            self.journal.record(scope["method"], path, query, headers, None, body.status)
-            await _send(send, body, scope, close=True)
+            payload = body.encode()
+            self.journal.record(method, path, query, headers, None, body.status, payload, generation)
+            await _send(send, body, scope, close=True, payload=payload)
             return
-        answer = self.engine.respond(op, Request(headers, query, body, path_params))
+        answer = self.engine.respond(op, Request(headers, query, body, path_params), self.queue.take())
         if answer.delay:
             await asyncio.sleep(answer.delay)
-        self.journal.record(scope["method"], path, query, headers, body, answer.status)
-        await _send(send, answer, scope)
+        payload = answer.encode()
+        # Journaled before it is sent: a client that reads the journal on receiving it sees it.
+        self.journal.record(method, path, query, headers, body, answer.status, payload, generation)
+        await _send(send, answer, scope, payload=payload)
 
     async def _control(self, scope: Scope, receive: Receive) -> Answer:
         """`/__mock/…`: the journal, the scenario and a reset, for tests in any language."""
         method, name = scope["method"], scope["path"][len(CONTROL_PREFIX) :]
-        allowed = {"requests": ("GET", "DELETE"), "scenario": ("GET", "PUT"), "reset": ("POST",)}
+        allowed = {
+            "requests": ("GET", "DELETE"),
+            "scenario": ("GET", "PUT"),
+            "queue": ("GET", "POST", "DELETE"),
+            "reset": ("POST",),
+        }
         if name not in allowed:
             return Answer(404, {"detail": "Not Found"})
         if method not in allowed[name]:
@@ -84,9 +98,12 @@ class ApiEndpoint:
             if method == "DELETE":
                 self.journal.clear()
                 return Answer(204, empty=True)
-            return Answer(200, {"size": self.journal.size, "requests": self.journal.entries()})
+            return Answer(200, self._journal_json())
+        if name == "queue":
+            return await self._queue(method, receive)
         if name == "reset":
             self.engine.reset()
+            self.queue.clear()
             self.journal.clear()
             return Answer(204, empty=True)
         if method == "GET":
@@ -103,6 +120,36 @@ class ApiEndpoint:
             return Answer(400, {"detail": str(exc)})
         self.engine.scenario = chosen
         return Answer(200, {"scenario": chosen})
+
+    def _journal_json(self) -> dict[str, Any]:
+        journal = self.journal
+        return {
+            "size": journal.size,
+            "max_bytes": journal.max_bytes,
+            "bytes": journal.used_bytes,
+            "evicted": journal.evicted,
+            "late": journal.late,
+            "requests": [entry.to_json() for entry in journal.entries()],
+        }
+
+    async def _queue(self, method: str, receive: Receive) -> Answer:
+        """`/__mock/queue`: answers queued for the next requests (`behaviour.py`)."""
+        if method == "DELETE":
+            self.queue.clear()
+            return Answer(204, empty=True)
+        if method == "POST":
+            raw = await self._read_body({}, receive)
+            if isinstance(raw, Answer):
+                return raw
+            try:
+                item = behaviour_from_json(json.loads(raw or b"null"))
+                self.engine.check_scenario(item.scenario)
+                self.queue.push(item)
+            except RecursionError:
+                return Answer(400, {"detail": "Body nested too deeply"})
+            except (ValueError, UsageError) as exc:
+                return Answer(400, {"detail": str(exc)})
+        return Answer(200, {"queue": [item.to_json() for item in self.queue.pending()]})
 
     async def _openapi(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in ("GET", "HEAD"):
@@ -162,8 +209,10 @@ def _too_large(limit: int) -> Answer:
     return Answer(413, {"detail": f"Request body larger than the limit of {limit} bytes"})
 
 
-async def _send(send: Send, answer: Answer, scope: Scope, *, close: bool = False) -> None:
-    payload = answer.encode()
+async def _send(
+    send: Send, answer: Answer, scope: Scope, *, close: bool = False, payload: bytes | None = None
+) -> None:
+    payload = answer.encode() if payload is None else payload
     raw_headers = [(b"content-length", str(len(payload)).encode())]
     if not answer.empty:
         raw_headers.append((b"content-type", b"application/json"))
@@ -203,10 +252,10 @@ class MockApp(Starlette):
         self._second = -1
         self._stamp = ""
 
-    def load(self, contract: Contract, settings: Settings, journal: Journal) -> None:
+    def load(self, contract: Contract, settings: Settings, journal: Journal, queue: BehaviourQueue) -> None:
         """Serve `contract` from now on (at start-up, and again on each --watch reload)."""
         engine = Engine(contract, settings)
-        endpoint = ApiEndpoint(engine, json.dumps(contract.document).encode(), journal)
+        endpoint = ApiEndpoint(engine, json.dumps(contract.document).encode(), journal, queue)
         cors = JSONCORSMiddleware(
             endpoint,
             allow_origins=list(settings.cors_origins) or ["*"],
@@ -221,6 +270,7 @@ class MockApp(Starlette):
         self.state.engine = engine
         self.state.settings = settings
         self.state.journal = journal
+        self.state.queue = queue
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -287,12 +337,15 @@ def create_app(
     The access log goes to `log_stream` (default: standard error) while the `mock_server.access`
     logger is enabled for INFO. With `watch`, the document is reloaded when that file changes."""
     settings = settings or Settings()
-    journal = Journal(settings.journal_size, _secret_headers(contract))
+    journal = Journal(
+        settings.journal_size, max_bytes=settings.journal_bytes, redactor=_redactor(contract, settings)
+    )
+    queue = BehaviourQueue()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         def reload(new: Contract) -> None:
-            mock.load(new, settings, journal)
+            mock.load(new, settings, journal, queue)
 
         task = asyncio.create_task(watch_document(watch, reload)) if watch is not None else None
         try:
@@ -303,9 +356,16 @@ def create_app(
             mock.flush_access_log()
 
     mock = MockApp(log_stream=log_stream, lifespan=lifespan)
-    mock.load(contract, settings, journal)
+    mock.load(contract, settings, journal, queue)
     return mock
 
 
-def _secret_headers(contract: Contract) -> set[str]:
-    return {cred.name for op in contract.operations for alternative in op.security for cred in alternative}
+def _redactor(contract: Contract, settings: Settings) -> Redactor:
+    """What the journal hides: the accepted keys, and the document's credential headers and
+    query parameters besides the usual ones."""
+    creds = [cred for op in contract.operations for alternative in op.security for cred in alternative]
+    return Redactor(
+        settings.accepted_keys,
+        secret_headers=[cred.name for cred in creds if cred.location == "header"],
+        secret_params=[cred.name for cred in creds if cred.location == "query"],
+    )

@@ -85,9 +85,10 @@ class Chaos:
             return 0.0
         return bounds[0] if bounds[0] == bounds[1] else self.rng.uniform(*bounds)
 
-    def fault(self, preferred: str | None) -> Fault | None:
+    def fault(self, preferred: str | None, reason: str | None = None) -> Fault | None:
+        """`preferred`: a fault asked for (by `Prefer: fault`, or `reason`) rather than drawn."""
         if preferred:
-            return fault(parse_fault_code(preferred), "Prefer: fault")
+            return fault(parse_fault_code(preferred), reason or "Prefer: fault")
         if self.fail_rate and self.rng.random() < self.fail_rate:
             return fault(self.fail_code, f"--fail-rate {self.fail_rate:g}")
         return None

@@ -129,6 +129,13 @@ def _serve_parser() -> argparse.ArgumentParser:
         help="requests kept at GET /__mock/requests (default 1000; 0 turns it off)",
     )
     parser.add_argument(
+        "--journal-bytes",
+        type=types.size,
+        default=8 * 1024 * 1024,
+        metavar="BYTES",
+        help="memory the journal may use, all requests together (default 8 MiB; 512k, 16m work)",
+    )
+    parser.add_argument(
         "--watch",
         action="store_true",
         help="reload --spec when the file changes (a broken edit keeps the last good one)",
@@ -207,6 +214,7 @@ def serve_mock(options: argparse.Namespace) -> int:
         fail_rate=options.fail_rate,
         fail_code=options.fail_code,
         journal_size=options.journal_size,
+        journal_bytes=options.journal_bytes,
     )
     if options.watch and not options.spec:
         raise UsageError("--watch needs --spec: the bundled document does not change")

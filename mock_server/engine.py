@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from mock_server.behaviour import Behaviour
 from mock_server.chaos import Chaos
 from mock_server.contract import Contract, Credential, Operation, is_json_media_type
 from mock_server.errors import UsageError
@@ -42,7 +43,8 @@ class Settings:
     latency: tuple[float, float] | None = None  # seconds, low and high
     fail_rate: float = 0.0
     fail_code: int = 503
-    journal_size: int = 1000
+    journal_size: int = 1000  # entries kept at most
+    journal_bytes: int = 8 * MiB  # and bytes kept at most, all entries together
     control: bool = True  # False: `/__mock/` answers 404
     control_token: str | None = None  # `/__mock/` needs it in X-Mock-Control-Token (control.py)
 
@@ -120,13 +122,12 @@ class Engine:
         }
         self.reset()
 
-    def reset(self) -> None:
-        """Back to the state at start-up: the seed's sequence, the default scenario."""
+    def reset(self, *, seed: int | None = None) -> None:
+        """Back to the state at start-up: the seed's sequence, the default scenario. `seed`:
+        start the sequence of another seed than the settings' (the pytest plugin's per-test seeds)."""
         self.scenario = self.settings.scenario
-        self.chaos = Chaos(
-            self.settings.latency, self.settings.fail_rate, self.settings.fail_code, self.settings.seed
-        )
-        seed = self.settings.seed
+        seed = self.settings.seed if seed is None else seed
+        self.chaos = Chaos(self.settings.latency, self.settings.fail_rate, self.settings.fail_code, seed)
         self.rng = random.Random(seed) if seed is not None else random.Random(os.urandom(16))
         self.clock = Clock(seed)
 
@@ -146,16 +147,20 @@ class Engine:
 
     # --- answering -------------------------------------------------------------------------------
 
-    def respond(self, op: Operation, request: Request) -> Answer:
+    def respond(self, op: Operation, request: Request, queued: Behaviour | None = None) -> Answer:
+        """The answer to `request`; `queued`: what the test queued for it (it wins over `Prefer`)."""
         try:
             prefer = parse_prefer(request.headers["prefer"]) if "prefer" in request.headers else {}
         except ValueError as exc:
             return Answer(400, {"detail": str(exc)})
+        if queued is not None:
+            prefer = {**prefer, **queued.preferences()}
         if self.chaos.idle and "latency" not in prefer and "fault" not in prefer:
             return self._respond(op, request, prefer)
         try:
             delay = self.chaos.delay(prefer.get("latency"))
-            injected = self.chaos.fault(prefer.get("fault"))
+            queued_fault = queued is not None and queued.fault is not None
+            injected = self.chaos.fault(prefer.get("fault"), "queued by the test" if queued_fault else None)
         except ValueError as exc:
             return Answer(400, {"detail": f"Prefer: {exc}"})
         if injected is not None:  # a gateway's answer: before the service looks at the request

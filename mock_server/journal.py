@@ -1,72 +1,244 @@
-"""The request journal: the last N requests the mock answered, for tests to assert on."""
+"""The request journal: what the mock was sent and what it answered, for tests to assert on.
+
+Bounded in entries (`size`) and in bytes (`max_bytes`, all entries together; each entry's path,
+query, header values, body and answer are capped too). Keys never enter it (`redaction.py`).
+Each `clear()` starts a new generation: a request that arrived before it and is answered after
+it (a client that timed out under `Prefer: latency`) is not journaled, so it cannot show in the
+next test's journal.
+"""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
-MAX_BODY_KEPT = 64 * 1024  # bytes of each body kept: the journal's memory stays bounded
-REDACTED = "[redacted]"
-ALWAYS_SECRET = ("authorization", "proxy-authorization", "cookie")
+import orjson
+
+from mock_server.redaction import Redactor
+
+MiB = 1024 * 1024
+DEFAULT_MAX_BYTES = 8 * MiB
+MAX_BODY_KEPT = 64 * 1024  # bytes of each request body kept
+MAX_RESPONSE_KEPT = 64 * 1024  # bytes of each answer kept
+MAX_HEADER_VALUE = 4 * 1024  # bytes of each header value kept
+MAX_HEADER_BYTES = 32 * 1024  # bytes of all the headers of one request kept
+MAX_URL_PART = 8 * 1024  # bytes of the path, and of the query string, kept
+MIN_HIDDEN = 4  # characters a credential parameter's value needs to be hidden in bodies too
+_ENTRY_OVERHEAD = 512  # bytes an entry costs beyond its text: the tuple, the objects, the deque
 
 
-# Entries are kept as flat tuples of strings and numbers: the garbage collector stops tracking
-# such tuples, so a full journal adds nothing to its work; dicts are built only when read.
-Entry = tuple[float, str, str, str, tuple[tuple[str, str], ...], "str | None", bool, int]
+@dataclass(frozen=True)
+class JournalEntry:
+    """One request, as the mock saw it, and its answer."""
+
+    time: float  # seconds since the epoch, when it was answered
+    method: str
+    path: str
+    query_string: str  # as sent, credentials `[redacted]`
+    query: dict[str, list[str]]  # parsed: every value of each parameter, in order
+    headers: dict[str, str]  # lower-case names; credentials `[redacted]`
+    body: Any  # the parsed JSON body; the text when it is not JSON (or cut); None when none
+    body_text: str | None
+    body_truncated: bool
+    status: int
+    response: Any  # the parsed JSON answer; None when empty
+    response_truncated: bool
+    headers_truncated: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "time": self.time,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "query_string": self.query_string,
+            "headers": self.headers,
+            "headers_truncated": self.headers_truncated,
+            "body": self.body,
+            "body_text": self.body_text,
+            "body_truncated": self.body_truncated,
+            "status": self.status,
+            "response": self.response,
+            "response_truncated": self.response_truncated,
+        }
+
+
+# Entries are kept as flat tuples of strings, bytes and numbers: the garbage collector stops
+# tracking such tuples, so a full journal adds nothing to its work; the typed entries are
+# built (and bodies parsed) only when read.
+_Stored = tuple[
+    float, str, str, str, tuple[tuple[str, str], ...], bool, "bytes | None", bool, int, bytes, bool, int
+]
 
 
 class Journal:
-    def __init__(self, size: int, secret_headers: Iterable[str] = ()) -> None:
+    def __init__(
+        self, size: int, *, max_bytes: int = DEFAULT_MAX_BYTES, redactor: Redactor | None = None
+    ) -> None:
         self.size = size
-        self._entries: deque[Entry] = deque(maxlen=max(size, 1))
-        self._secret = frozenset(name.lower() for name in (*ALWAYS_SECRET, *secret_headers))
-        # Appended from the server's event loop, read from a test's thread.
+        self.max_bytes = max_bytes
+        self.redactor = redactor or Redactor()
+        self._entries: deque[_Stored] = deque()
+        self._bytes = 0
+        self.generation = 0  # taken by a request when it arrives; bumped by clear()
+        self.late = 0  # requests since the last clear() that arrived before it: not journaled
+        self.evicted = 0  # entries dropped since the last clear() to stay within the limits
+        # Appended from the server's event loop, read and cleared from a test's thread.
         self._lock = threading.Lock()
 
     @property
     def enabled(self) -> bool:
         return self.size > 0
 
+    @property
+    def used_bytes(self) -> int:
+        return self._bytes
+
     def record(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes | None, status: int
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        status: int,
+        response: bytes = b"",
+        generation: int | None = None,
     ) -> None:
+        """Journal a request (`generation`: `self.generation` when it arrived; an entry from
+        before the last clear() is dropped)."""
         if not self.size:
             return
-        secret = self._secret
-        kept = None if body is None else body[:MAX_BODY_KEPT].decode("utf-8", "replace")
-        entry = (
+        if generation is not None and generation != self.generation:
+            with self._lock:
+                if generation != self.generation:
+                    self.late += 1
+                    return
+        redactor = self.redactor
+        kept_headers: list[tuple[str, str]] = []
+        header_bytes = 0
+        headers_cut = False
+        for name, value in headers.items():
+            if len(value) > MAX_HEADER_VALUE:
+                value = redactor.header(name, value[: MAX_HEADER_VALUE + redactor.reach])[:MAX_HEADER_VALUE]
+                headers_cut = True
+            else:
+                value = redactor.header(name, value)
+            name = redactor.text(name)  # a key sent as a header's name, however odd
+            if header_bytes + len(name) + len(value) > MAX_HEADER_BYTES:
+                headers_cut = True
+                break
+            header_bytes += len(name) + len(value)
+            kept_headers.append((name, value))
+        path = redactor.text(path[: MAX_URL_PART + redactor.reach])[:MAX_URL_PART]
+        hidden: list[str] = []  # credential-like parameters' values: hidden in the bodies too
+        query = (
+            redactor.params(query[: MAX_URL_PART + redactor.reach], hidden)[:MAX_URL_PART] if query else ""
+        )
+        if body is not None and "x-www-form-urlencoded" in headers.get("content-type", ""):
+            redactor.params(body[:MAX_BODY_KEPT].decode("latin-1"), hidden)
+        # Short values would hide too much that is not a secret (`?token=1`).
+        also = [value for value in hidden if len(value) >= MIN_HIDDEN]
+        kept_body, body_cut = (None, False) if body is None else redactor.body(body, MAX_BODY_KEPT, also)
+        kept_response, response_cut = redactor.body(response, MAX_RESPONSE_KEPT, also)
+        cost = (
+            _ENTRY_OVERHEAD
+            + len(method)
+            + len(path)
+            + len(query)
+            + header_bytes
+            + len(kept_body or b"")
+            + len(kept_response)
+        )
+        entry: _Stored = (
             time.time(),
             method,
             path,
             query,
-            tuple((k, REDACTED if k in secret else v) for k, v in headers.items()),
-            kept,
-            body is not None and len(body) > MAX_BODY_KEPT,
+            tuple(kept_headers),
+            headers_cut,
+            kept_body,
+            body_cut,
             status,
+            kept_response,
+            response_cut,
+            cost,
         )
         with self._lock:
+            if generation is not None and generation != self.generation:
+                self.late += 1
+                return
             self._entries.append(entry)
+            self._bytes += cost
+            # The newest entry always stays: its own size is capped well below any sane budget.
+            while len(self._entries) > 1 and (len(self._entries) > self.size or self._bytes > self.max_bytes):
+                self._bytes -= self._entries.popleft()[-1]
+                self.evicted += 1
 
-    def entries(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[JournalEntry]:
         with self._lock:
             kept = list(self._entries)
-        return [
-            {
-                "time": at,
-                "method": method,
-                "path": path,
-                "query": query,
-                "headers": dict(headers),
-                "body": body,
-                "body_truncated": truncated,
-                "status": status,
-            }
-            for at, method, path, query, headers, body, truncated, status in kept
-        ]
+        return [_typed(stored) for stored in kept]
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
+            self.generation += 1
+            self.late = 0
+            self.evicted = 0
+
+
+def _typed(stored: _Stored) -> JournalEntry:
+    at, method, path, query, headers, headers_cut, body, body_cut, status, response, response_cut, _ = stored
+    header_map = dict(headers)
+    text = None if body is None else body.decode("utf-8", "replace")
+    parsed: Any = text
+    if body and not body_cut and "json" in header_map.get("content-type", ""):
+        parsed = _json_or(body, text)
+    return JournalEntry(
+        time=at,
+        method=method,
+        path=path,
+        query_string=query,
+        query=_multi(query),
+        headers=header_map,
+        headers_truncated=headers_cut,
+        body=parsed,
+        body_text=text,
+        body_truncated=body_cut,
+        status=status,
+        response=_answer(response, response_cut),
+        response_truncated=response_cut,
+    )
+
+
+def _answer(raw: bytes, cut: bool) -> Any:
+    if not raw:
+        return None
+    text = raw.decode("utf-8", "replace")
+    return text if cut else _json_or(raw, text)
+
+
+def _json_or(raw: bytes, fallback: str | None) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass
+    try:  # what orjson refuses and the mock accepts: integers past 64 bits
+        return json.loads(raw)
+    except (ValueError, RecursionError):
+        return fallback
+
+
+def _multi(query: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        out.setdefault(name, []).append(value)
+    return out

@@ -101,6 +101,7 @@ def test_bad_documents_give_one_line_and_exit_2(
         (["--port", "70000"], "not a port"),
         (["--max-body", "lots"], "not a size in bytes"),
         (["--max-body", "0"], "not a size in bytes"),
+        (["--journal-bytes", "lots"], "not a size in bytes"),
         (["--scenario", "exploded"], "unknown scenario 'exploded'"),
         (["--seed", "x"], "not an integer seed"),
         (["--log-level", "loud"], "invalid choice"),

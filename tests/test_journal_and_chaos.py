@@ -21,9 +21,11 @@ def test_journal_records_requests_with_keys_redacted(client: Client) -> None:
     assert (first["method"], first["path"], first["status"]) == ("POST", PATH, 201)
     assert first["headers"]["meibel-api-key"] == "[redacted]"
     assert first["headers"]["authorization"] == "[redacted]"
-    assert '"datasource_id": "d"' in first["body"]
+    assert first["body"] == VALID and '"datasource_id": "d"' in first["body_text"]
+    assert first["response"]["status"] == "pending" and first["response_truncated"] is False
     assert (second["path"], second["status"], second["body"]) == ("/nope", 404, None)
-    assert (third["query"], third["status"]) == ("x=1", 405)
+    assert second["response"] == {"detail": "Not Found"}
+    assert (third["query"], third["query_string"], third["status"]) == ({"x": ["1"]}, "x=1", 405)
     assert "meibel-mock-key" not in str(entries)
     assert client.request("DELETE", "/__mock/requests").status_code == 204
     assert client.request("GET", "/__mock/requests").json()["requests"] == []
@@ -41,7 +43,9 @@ def test_journal_keeps_at_most_64kib_of_a_body(client: Client) -> None:
     big = {"batch_spec_json": {**VALID["batch_spec_json"], "user_message": "x" * 200_000}}
     assert client.create(big).status_code == 201
     [entry] = client.request("GET", "/__mock/requests").json()["requests"]
-    assert len(entry["body"]) == 64 * 1024 and entry["body_truncated"] is True
+    assert len(entry["body_text"]) == 64 * 1024 and entry["body_truncated"] is True
+    assert entry["body"] == entry["body_text"]  # cut: no longer JSON, kept as text
+    assert len(entry["response"]) == 64 * 1024 and entry["response_truncated"] is True
 
 
 @pytest.mark.parametrize("settings", [Settings(journal_size=0)])
