@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 from mock_server import __version__
 from mock_server.chaos import parse_fault_code, parse_latency
 from mock_server.contract import Contract, load_contract
+from mock_server.cors import CorsPolicy, parse_origin
 from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import MockError, UsageError
 from mock_server.generation import Generator
@@ -83,6 +84,13 @@ def _fault_code(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _cors_origin(text: str) -> str:
+    try:
+        return parse_origin(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--cors-origin ")) from None
+
+
 def _count(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"not a count: {text!r}")
@@ -116,9 +124,10 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cors-origin",
         action="append",
+        type=_cors_origin,
         default=[],
         metavar="ORIGIN",
-        help="allowed browser origin (repeatable; default: any)",
+        help="allowed browser origin, scheme://host[:port] (repeatable; default: any, with credentials)",
     )
     parser.add_argument("--scenario", help="default scenario for createExecution (see README)")
     parser.add_argument(
@@ -258,7 +267,9 @@ def banner(contract: Contract, settings: Settings, host: str, port: int) -> str:
     example = _example_curl(contract, base, key_arg)
     if example:
         lines.append(f"  Try:       {example}")
+    lines.append(f"  CORS:      {CorsPolicy(settings.cors_origins).describe()}")
     lines.append(f"  Document:  http://{shown_host}:{port}/openapi.json")
+    lines.append(f"  Docs:      http://{shown_host}:{port}/docs (Swagger UI, offline)")
     return "\n".join(lines)
 
 
