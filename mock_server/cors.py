@@ -99,10 +99,16 @@ class CorsPolicy:
         whose 404 the page should be able to read, so the requested method is allowed)."""
         if not self.allows(origin):
             allowed = ", ".join(sorted(self.origins))
+            twin = _loopback_twin(origin)
+            hint = (
+                f"; localhost and 127.0.0.1 are different origins: add --cors-origin {origin}"
+                if twin in self.origins
+                else ""
+            )
             return Refusal(
                 400,
                 f"Disallowed CORS origin {origin!r}: this mock allows {allowed} "
-                "(add --cors-origin, or leave it out to allow any origin)",
+                f"(add --cors-origin, or leave it out to allow any origin){hint}",
             )
         method = method.strip().upper()
         if method not in _METHODS:
@@ -126,3 +132,11 @@ class CorsPolicy:
         if names:
             headers.append((b"access-control-allow-headers", ", ".join(names).encode("latin-1")))
         return headers
+
+
+def _loopback_twin(origin: str) -> str:
+    """`http://127.0.0.1:5173` for `http://localhost:5173` and the other way round."""
+    for a, b in (("://localhost", "://127.0.0.1"), ("://127.0.0.1", "://localhost")):
+        if a in origin:
+            return origin.replace(a, b, 1)
+    return ""

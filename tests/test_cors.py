@@ -7,8 +7,8 @@ import logging
 import httpx
 import pytest
 
-from mock_server import Settings, UsageError
-from mock_server.cli import main
+from mock_server import Contract, Settings, UsageError
+from mock_server.cli import banner, main
 from mock_server.cors import CorsPolicy, parse_origin
 from tests.conftest import PATH, Client
 
@@ -149,3 +149,36 @@ def test_the_policy_is_described_for_the_banner() -> None:
     listed = CorsPolicy(["http://localhost:5173/", "http://127.0.0.1:5173"]).describe()
     assert listed.startswith("http://127.0.0.1:5173, http://localhost:5173 (with credentials)")
     assert "localhost and 127.0.0.1 are different origins" in listed
+
+
+def test_the_three_spellings_on_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from mock_server.cli import _serve_parser
+
+    parsed = _serve_parser().parse_args(["--cors-origin", "http://localhost:5173/"])
+    assert parsed.cors_origin == ["http://localhost:5173"]  # trailing slash: accepted, corrected
+    for wrong in ("localhost:5173", "http://localhost:5173/app"):
+        with pytest.raises(SystemExit) as exited:
+            _serve_parser().parse_args(["--cors-origin", wrong])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "e.g. http://localhost:5173" in err
+
+
+def test_the_banner_states_the_policy(contract: Contract) -> None:
+    any_origin = banner(contract, Settings(), "127.0.0.1", 8000)
+    assert (
+        "  CORS:      any origin, with credentials (the page's Origin is echoed); "
+        "localhost and 127.0.0.1 are different origins"
+    ) in any_origin.splitlines()
+    assert "  Docs:      http://127.0.0.1:8000/docs (Swagger UI, offline)" in any_origin.splitlines()
+    listed = banner(contract, Settings(cors_origins=("http://localhost:5173",)), "127.0.0.1", 8000)
+    assert "  CORS:      http://localhost:5173 (with credentials); localhost" in listed
+
+
+@pytest.mark.parametrize("settings", [Settings(cors_origins=("http://localhost:5173",))])
+def test_a_refusal_names_the_localhost_trap(client: Client) -> None:
+    refused = preflight(client, origin="http://127.0.0.1:5173")
+    assert refused.json()["detail"].endswith(
+        "; localhost and 127.0.0.1 are different origins: add --cors-origin http://127.0.0.1:5173"
+    )
+    assert "different origins" not in preflight(client, origin="http://127.0.0.1:5174").json()["detail"]
