@@ -61,7 +61,7 @@ class ApiEndpoint:
         query = scope.get("query_string", b"").decode("latin-1")
         routed = self.engine.route(scope["method"], path)
         if isinstance(routed, Answer):
-            if routed is NOT_FOUND:
+            if routed.status == 404:
                 routed = self._slash_redirect(scope) or routed
             self.journal.record(scope["method"], path, query, headers, None, routed.status)
             await _send(send, routed, scope)
