@@ -13,20 +13,31 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from starlette.applications import Starlette
-from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse, Response
+from starlette.datastructures import URL
+from starlette.responses import RedirectResponse
 from starlette.types import Message, Receive, Scope, Send
 
+from mock_server import docs_ui
 from mock_server.behaviour import BehaviourQueue, behaviour_from_json
 from mock_server.contract import Contract
 from mock_server.control import refusal as control_refusal
-from mock_server.engine import Answer, Engine, Request, Settings
+from mock_server.cors import CorsPolicy, Refusal
+from mock_server.engine import NOT_FOUND, Answer, Engine, Request, Settings
 from mock_server.errors import UsageError
 from mock_server.journal import Journal
 from mock_server.redaction import Redactor
+from mock_server.served_document import ServedDocument
 from mock_server.watch import watch as watch_document
 
 CONTROL_PREFIX = "/__mock/"  # outside any API base path: the mock's own endpoints
+CONTROL_METHODS = {
+    "requests": ("GET", "DELETE"),
+    "scenario": ("GET", "PUT"),
+    "queue": ("GET", "POST", "DELETE"),
+    "reset": ("POST",),
+}
+OPENAPI_PATH = "/openapi.json"
+READ_ONLY = ("GET", "HEAD")
 access_log = logging.getLogger("mock_server.access")
 log = logging.getLogger("mock_server")
 
@@ -38,9 +49,11 @@ class _ClientGone(Exception):
 class ApiEndpoint:
     """Every operation of the document, under its base path."""
 
-    def __init__(self, engine: Engine, openapi_bytes: bytes, journal: Journal, queue: BehaviourQueue) -> None:
+    def __init__(
+        self, engine: Engine, document: ServedDocument, journal: Journal, queue: BehaviourQueue
+    ) -> None:
         self.engine = engine
-        self.openapi = openapi_bytes
+        self.document = document
         self.journal = journal
         self.queue = queue
 
@@ -53,8 +66,11 @@ class ApiEndpoint:
                 return
             await _send(send, await self._control(scope, receive), scope)
             return
-        if path == "/openapi.json":
+        if path == OPENAPI_PATH:
             await self._openapi(scope, send)
+            return
+        if self._is_docs(path):
+            await self._docs(scope, send)
             return
         generation = self.journal.generation  # a reset while this request is in flight drops it
         method = scope["method"]
@@ -62,6 +78,8 @@ class ApiEndpoint:
         query = scope.get("query_string", b"").decode("latin-1")
         routed = self.engine.route(method, path)
         if isinstance(routed, Answer):
+            if routed.status == 404:
+                routed = self._slash_redirect(scope) or routed
             payload = routed.encode()
             self.journal.record(method, path, query, headers, None, routed.status, payload, generation)
             await _send(send, routed, scope, payload=payload)
@@ -84,12 +102,7 @@ class ApiEndpoint:
     async def _control(self, scope: Scope, receive: Receive) -> Answer:
         """`/__mock/…`: the journal, the scenario and a reset, for tests in any language."""
         method, name = scope["method"], scope["path"][len(CONTROL_PREFIX) :]
-        allowed = {
-            "requests": ("GET", "DELETE"),
-            "scenario": ("GET", "PUT"),
-            "queue": ("GET", "POST", "DELETE"),
-            "reset": ("POST",),
-        }
+        allowed = CONTROL_METHODS
         if name not in allowed:
             return Answer(404, {"detail": "Not Found"})
         if method not in allowed[name]:
@@ -151,16 +164,59 @@ class ApiEndpoint:
                 return Answer(400, {"detail": str(exc)})
         return Answer(200, {"queue": [item.to_json() for item in self.queue.pending()]})
 
+    def allowed_methods(self, path: str) -> tuple[str, ...] | None:
+        """The methods served on `path` (None: a path nothing serves), for CORS preflights."""
+        if path.startswith(CONTROL_PREFIX):
+            return CONTROL_METHODS.get(path[len(CONTROL_PREFIX) :])
+        if path == OPENAPI_PATH or (self._is_docs(path) and docs_ui.serves(path)):
+            return READ_ONLY
+        found = self.engine.contract.match("GET", path)
+        return None if found is None else found.allowed
+
+    def _serves(self, path: str) -> bool:
+        return self.allowed_methods(path) is not None
+
+    def _slash_redirect(self, scope: Scope) -> Answer | None:
+        """FastAPI's (Starlette's `redirect_slashes`): a path that matches nothing but would with
+        its trailing slash removed (or added) gets 307 to that URL, query string kept."""
+        path = scope["path"]
+        if path == "/":
+            return None
+        other = path.rstrip("/") if path.endswith("/") else path + "/"
+        if not other or not self._serves(other):
+            return None
+        location = RedirectResponse(URL(scope={**scope, "path": other})).headers["location"]
+        return Answer(307, headers={"location": location}, empty=True)
+
+    def _is_docs(self, path: str) -> bool:
+        # The document's own paths come first: a `--spec` with a /docs path keeps it.
+        return (path == docs_ui.DOCS_PATH or path.startswith(docs_ui.DOCS_PATH + "/")) and (
+            self.engine.contract.match("GET", path) is None
+        )
+
     async def _openapi(self, scope: Scope, send: Send) -> None:
-        if scope["method"] not in ("GET", "HEAD"):
-            await _send(send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET"}), scope)
+        if scope["method"] not in READ_ONLY:
+            await _send(send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET, HEAD"}), scope)
             return
-        headers = [
-            (b"content-length", str(len(self.openapi)).encode()),
-            (b"content-type", b"application/json"),
-        ]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": self.openapi})
+        host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
+        url = self.document.url(scope.get("scheme", "http"), host, scope.get("server"))
+        body = self.document.bytes_for(url)
+        headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-cache")]
+        await _send_raw(send, 200, headers, body)
+
+    async def _docs(self, scope: Scope, send: Send) -> None:
+        if scope["method"] not in READ_ONLY:
+            await _send(send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET, HEAD"}), scope)
+            return
+        path = scope["path"]
+        if path == docs_ui.DOCS_PATH:
+            found = docs_ui.page(self.engine.contract.title)
+        else:
+            found = docs_ui.asset(path)
+        if found is None:
+            await _send(send, self._slash_redirect(scope) or NOT_FOUND, scope)
+            return
+        await _send_raw(send, 200, found.headers, found.body)
 
     async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes | Answer | None:
         limit = self.engine.settings.max_body
@@ -205,6 +261,12 @@ class ApiEndpoint:
         return b"".join(chunks)
 
 
+async def _send_raw(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    raw_headers = [(b"content-length", str(len(body)).encode()), *headers]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _too_large(limit: int) -> Answer:
     return Answer(413, {"detail": f"Request body larger than the limit of {limit} bytes"})
 
@@ -223,17 +285,56 @@ async def _send(
     await send({"type": "http.response.body", "body": payload})
 
 
-class JSONCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS, with its refusals of a preflight answered in JSON like every other 4xx."""
+class JSONCORSMiddleware:
+    """CORS for requests with an `Origin` (browsers always send one), by the policy of cors.py:
+    the origin echoed with credentials allowed; a preflight allows the methods the path serves.
+    A refused preflight is answered in JSON like every other 4xx and logged with its reason;
+    preflights are journaled like other requests."""
 
-    def preflight_response(self, request_headers: Any) -> Response:
-        response = super().preflight_response(request_headers)
-        if response.status_code >= 400:
-            detail = bytes(response.body).decode("utf-8", "replace")
-            headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-            headers.pop("content-type", None)
-            return JSONResponse({"detail": detail}, response.status_code, headers=headers)
-        return response
+    def __init__(self, endpoint: ApiEndpoint, policy: CorsPolicy) -> None:
+        self.endpoint = endpoint
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        origin, wanted, requested = "", None, ""
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"access-control-request-method":
+                wanted = value.decode("latin-1")
+            elif name == b"access-control-request-headers":
+                requested = f"{requested},{value.decode('latin-1')}" if requested else value.decode("latin-1")
+        if scope["method"] == "OPTIONS" and wanted is not None:
+            await self._preflight(scope, send, origin, wanted, requested)
+            return
+        extra = self.policy.simple_headers(origin)
+
+        async def with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message["headers"], *extra]}
+            await send(message)
+
+        await self.endpoint(scope, receive, with_cors)
+
+    async def _preflight(self, scope: Scope, send: Send, origin: str, wanted: str, requested: str) -> None:
+        path = scope["path"]
+        decision = self.policy.preflight(origin, wanted, requested, self.endpoint.allowed_methods(path))
+        if isinstance(decision, Refusal):
+            log.warning(
+                "CORS preflight refused: origin %r, %s %s: %s",
+                origin[:200],
+                wanted[:20],
+                path,
+                decision.detail,
+            )
+            status = decision.status
+            await _send(send, Answer(status, {"detail": decision.detail}, {"vary": "Origin"}), scope)
+        else:
+            status = 204
+            await _send_raw(send, status, decision, b"")
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = scope.get("query_string", b"").decode("latin-1")
+        self.endpoint.journal.record("OPTIONS", path, query, headers, None, status)
 
 
 class MockApp(Starlette):
@@ -255,15 +356,8 @@ class MockApp(Starlette):
     def load(self, contract: Contract, settings: Settings, journal: Journal, queue: BehaviourQueue) -> None:
         """Serve `contract` from now on (at start-up, and again on each --watch reload)."""
         engine = Engine(contract, settings)
-        endpoint = ApiEndpoint(engine, json.dumps(contract.document).encode(), journal, queue)
-        cors = JSONCORSMiddleware(
-            endpoint,
-            allow_origins=list(settings.cors_origins) or ["*"],
-            allow_methods=["*"],
-            allow_headers=["*"],
-            expose_headers=["*"],
-            max_age=600,
-        )
+        endpoint = ApiEndpoint(engine, ServedDocument(contract.document, contract.base_path), journal, queue)
+        cors = JSONCORSMiddleware(endpoint, CorsPolicy(settings.cors_origins))
         # One assignment swaps both: a request in flight finishes on the engine it started with.
         self.endpoint, self.cors = endpoint, cors
         self.state.contract = contract

@@ -28,6 +28,7 @@ from mock_server import options as types
 from mock_server.chaos import parse_fault_code, parse_latency
 from mock_server.contract import Contract, load_contract
 from mock_server.control import TOKEN_HEADER, check_token
+from mock_server.cors import CorsPolicy, parse_origin
 from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import MockError, UsageError
 from mock_server.generation import Generator
@@ -66,6 +67,13 @@ def _fault_code(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _cors_origin(text: str) -> str:
+    try:
+        return parse_origin(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--cors-origin ")) from None
+
+
 def _serve_parser() -> argparse.ArgumentParser:
     parser = types.Parser(
         prog=PROG, description="Serve an OpenAPI document (default: the Meibel API v2) as a mock."
@@ -93,9 +101,10 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--cors-origin",
         action="append",
+        type=_cors_origin,
         default=[],
         metavar="ORIGIN",
-        help="allowed browser origin (repeatable; default: any)",
+        help="allowed browser origin, scheme://host[:port] (repeatable; default: any, with credentials)",
     )
     parser.add_argument("--scenario", help="default scenario for createExecution (see README)")
     parser.add_argument(
@@ -267,7 +276,9 @@ def banner(contract: Contract, settings: Settings, host: str, port: int, *, loop
     example = _example_curl(contract, base, key_arg)
     if example:
         lines.append(f"  Try:       {example}")
+    lines.append(f"  CORS:      {CorsPolicy(settings.cors_origins).describe()}")
     lines.append(f"  Document:  http://{shown_host}:{port}/openapi.json")
+    lines.append(f"  Docs:      http://{shown_host}:{port}/docs (Swagger UI, offline)")
     if not settings.control:
         lines.append("  Control:   /__mock/ is off (--no-control)")
     elif settings.control_token is not None:

@@ -1,4 +1,8 @@
-"""`meibel-mock fixtures --out DIR`: one JSON file per scenario, for MSW, Jest or Storybook."""
+"""`meibel-mock fixtures --out DIR`: one JSON file per scenario, for MSW, Jest or Storybook.
+
+`OPERATION.SCENARIO.json` holds a success answer (the operation's 2xx: 201 for createExecution);
+`OPERATION.validation_error_422.json` (and `error_STATUS` for other declared 4xx) an error answer.
+"""
 
 from __future__ import annotations
 
@@ -33,8 +37,9 @@ def write_fixtures(contract: Contract, out: Path, *, seed: int = 0) -> list[Path
         planned: list[tuple[str, str, Any, dict[str, str]]] = [
             (name, success.status, success.schema, {"prefer": f"example={name}"}) for name in SCENARIOS
         ]
+        # An error fixture's name carries its status: an MSW handler must answer it with that.
         planned += [
-            ("validation_error", spec.status, spec.schema, {"prefer": f"code={spec.status}"})
+            (_error_name(spec.status), spec.status, spec.schema, {"prefer": f"code={spec.status}"})
             for spec in errors
         ]
         key = engine.settings.accepted_keys[0]
@@ -57,6 +62,10 @@ def write_fixtures(contract: Contract, out: Path, *, seed: int = 0) -> list[Path
                 raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
             written.append(path)
     return written
+
+
+def _error_name(status: str) -> str:
+    return f"validation_error_{status}" if status == "422" else f"error_{status}"
 
 
 def _check(contract: Contract, schema: Any, body: Any, name: str) -> None:

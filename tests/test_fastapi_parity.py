@@ -6,11 +6,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import JSON_CT, KEY, PATH, Client
+from tests.conftest import JSON_CT, KEY, PATH, VALID, Client
 from tests.fastapi_twin import create_twin
 
 leaf = (
@@ -136,3 +137,41 @@ def test_raw_bodies_answered_like_fastapi(
     theirs = twin.post(PATH, content=content, headers={**key, **headers})
     assert (mine.status_code, mine.json()) == (theirs.status_code, theirs.json())
     assert mine.headers.get("www-authenticate") == theirs.headers.get("www-authenticate")
+
+
+# --- trailing slash: FastAPI's redirect_slashes ------------------------------------------------
+
+
+def _seen(response: httpx.Response) -> tuple[Any, ...]:
+    return (
+        response.status_code,
+        response.headers.get("location"),
+        response.headers.get("allow"),
+        response.headers.get("content-type"),
+        response.content,
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "headers"),
+    [
+        ("POST", PATH + "/", {**KEY, **JSON_CT}),
+        ("POST", PATH + "/?dry=1&x=%20y", {**KEY, **JSON_CT}),
+        ("POST", PATH + "//", {**KEY, **JSON_CT}),
+        ("POST", PATH + "/", {}),  # before the key check, as routing comes first
+        ("GET", PATH + "/", {}),  # then 405 at the redirected URL
+        ("POST", PATH + "/", {"Host": "localhost:5173"}),
+        ("POST", "/v2/nowhere/", {**KEY, **JSON_CT}),
+        ("GET", "/openapi.json/", {}),
+        ("GET", "/docs/", {}),
+        ("POST", "/v2/", {}),
+        ("GET", "/", {}),
+    ],
+)
+def test_trailing_slash_answered_like_fastapi(
+    client: Client, twin: Client, method: str, url: str, headers: dict[str, str]
+) -> None:
+    body = json.dumps(VALID).encode() if method == "POST" else None
+    mine = client.request(method, url, content=body, headers=headers)
+    theirs = twin.request(method, url, content=body, headers=headers)
+    assert _seen(mine) == _seen(theirs)

@@ -22,7 +22,7 @@ def test_one_file_per_scenario_each_valid(
     assert main(["fixtures", "--out", str(tmp_path / "out")]) == 0
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == sorted(
-        [*(f"createExecution.{s}.json" for s in SCENARIOS), "createExecution.validation_error.json"]
+        [*(f"createExecution.{s}.json" for s in SCENARIOS), "createExecution.validation_error_422.json"]
     )
     assert capsys.readouterr().out.count("\n") == len(written)
     oracle = Oracle(contract.document)
@@ -30,6 +30,8 @@ def test_one_file_per_scenario_each_valid(
         raw = (tmp_path / "out" / f"createExecution.{scenario}.json").read_bytes()
         oracle.check_response("/v2/batch-executions", {}, 201, raw)
         assert execution_violations(json.loads(raw)) == []
+    raw = (tmp_path / "out" / "createExecution.validation_error_422.json").read_bytes()
+    oracle.check_response("/v2/batch-executions", {}, 422, raw)  # the status its name says
 
 
 def test_fixtures_are_the_same_bytes_from_two_processes(tmp_path: Path) -> None:

@@ -1,0 +1,59 @@
+"""The document as `/openapi.json` serves it: the mock's own URL first in `servers`.
+
+Swagger UI, Postman and client generators call the first server of the document they are given;
+served verbatim, the mock's document would point them at production. So the mock's URL (as the
+client reached it: scheme, `Host`, the document's base path) goes first and everything else,
+the original servers included, stays as written.
+
+The document is serialised once, around a placeholder; a host's bytes are a splice of that,
+kept in a small cache bounded in bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from typing import Any
+
+CACHE_BYTES = 4 * 1024 * 1024  # per-host copies kept; at least one is always kept
+_PLACEHOLDER = "\x00meibel-mock-server-url\x00"
+# What a Host header may hold to be written into the document; anything else falls back to the
+# address the mock is bound to (a page cannot make the mock serve it a made-up URL).
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
+
+
+class ServedDocument:
+    def __init__(self, document: dict[str, Any], base_path: str) -> None:
+        self.base_path = base_path
+        server = {"url": _PLACEHOLDER, "description": "This mock (meibel-mock)"}
+        servers = document.get("servers")
+        rest = servers if isinstance(servers, list) else []
+        changed = {**document, "servers": [server, *rest]}
+        before, after = json.dumps(changed).encode().split(json.dumps(_PLACEHOLDER).encode())
+        self._before, self._after = before, after
+        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._cached_bytes = 0
+
+    def url(self, scheme: str, host: str | None, bound: tuple[str, int] | None) -> str:
+        """The mock's base URL as this client sees it."""
+        if host is None or not _HOST.fullmatch(host):
+            if bound is None:
+                host = "127.0.0.1"
+            else:
+                name, port = bound
+                host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
+        return f"{scheme if scheme in ('http', 'https') else 'http'}://{host}{self.base_path}"
+
+    def bytes_for(self, url: str) -> bytes:
+        cached = self._cache.get(url)
+        if cached is not None:
+            self._cache.move_to_end(url)
+            return cached
+        payload = self._before + json.dumps(url).encode() + self._after
+        self._cache[url] = payload
+        self._cached_bytes += len(payload)
+        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._cached_bytes -= len(dropped)
+        return payload

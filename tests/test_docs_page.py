@@ -1,0 +1,108 @@
+"""/openapi.json (the mock first in `servers`), /docs (Swagger UI, offline) and FastAPI's
+trailing-slash redirect."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from mock_server import Contract
+from mock_server import served_document as served_module
+from mock_server.served_document import ServedDocument
+from tests.conftest import JSON_CT, KEY, PATH, VALID, Client
+
+
+def test_the_document_names_the_mock_first_and_keeps_the_rest(client: Client, contract: Contract) -> None:
+    response = client.request("GET", "/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    served = response.json()
+    assert served["servers"][0] == {
+        "url": "http://127.0.0.1:8000/v2",
+        "description": "This mock (meibel-mock)",
+    }
+    assert served["servers"][1:] == contract.document["servers"]
+    assert {k: v for k, v in served.items() if k != "servers"} == {
+        k: v for k, v in contract.document.items() if k != "servers"
+    }
+    assert list(served) == list(contract.document)  # key order kept: the rest is verbatim
+    assert client.post("/openapi.json").status_code == 405
+
+
+def test_the_url_follows_the_host_the_client_used(client: Client) -> None:
+    served = client.request("GET", "/openapi.json", headers={"Host": "localhost:9000"}).json()
+    assert served["servers"][0]["url"] == "http://localhost:9000/v2"
+
+
+def test_a_host_header_that_is_not_a_host_falls_back_to_the_bound_address() -> None:
+    document = ServedDocument({"openapi": "3.1.0", "paths": {}}, "/v2")
+    assert document.url("http", 'evil"><script>', ("127.0.0.1", 8123)) == "http://127.0.0.1:8123/v2"
+    assert document.url("http", None, ("::1", 8123)) == "http://[::1]:8123/v2"
+    assert json.loads(document.bytes_for("http://x:1/v2"))["servers"] == [
+        {"url": "http://x:1/v2", "description": "This mock (meibel-mock)"}
+    ]
+
+
+def test_the_per_host_cache_is_bounded_in_bytes(monkeypatch: pytest.MonkeyPatch, contract: Contract) -> None:
+    document = ServedDocument(contract.document, contract.base_path)
+    size = len(document.bytes_for("http://a:1/v2"))
+    monkeypatch.setattr(served_module, "CACHE_BYTES", size * 3)
+    for port in range(2, 50):
+        document.bytes_for(f"http://a:{port}/v2")
+    assert len(document._cache) <= 3 and document._cached_bytes <= size * 3
+    first = document.bytes_for("http://a:49/v2")
+    assert document.bytes_for("http://a:49/v2") is first  # served from the cache, not rebuilt
+
+
+def test_docs_page_uses_only_local_assets(client: Client, contract: Contract) -> None:
+    page = client.request("GET", "/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
+    assert page.headers["cache-control"] == "no-cache"
+    assert "SwaggerUIBundle" in page.text and '"/openapi.json"' in page.text
+    assert contract.title in page.text
+    assert not re.search(r"(src|href)=\"(https?:)?//", page.text)  # no CDN
+    assets = re.findall(r'(?:src|href)="(/docs/[^"]+)"', page.text)
+    assert len(assets) == 3
+    for url in assets:
+        asset = client.request("GET", url)
+        assert asset.status_code == 200, url
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert asset.headers["x-content-type-options"] == "nosniff"
+        kind = {"js": "text/javascript; charset=utf-8", "css": "text/css; charset=utf-8", "png": "image/png"}
+        assert asset.headers["content-type"] == kind[url.rsplit(".", 1)[1]]
+        assert len(asset.content) == int(asset.headers["content-length"]) > 0
+    bundle = next(url for url in assets if url.endswith("swagger-ui-bundle.js"))
+    assert "https://" not in client.request("GET", bundle).text[:200]
+
+
+@pytest.mark.parametrize(
+    "path", ["/docs/assets/0/swagger-ui.css", "/docs/nothing", "/docs/assets/../../etc/passwd"]
+)
+def test_unknown_docs_paths_are_404(client: Client, path: str) -> None:
+    response = client.request("GET", path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not Found"}
+
+
+def test_docs_is_read_only(client: Client) -> None:
+    response = client.post("/docs")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+def test_the_redirect_leads_to_a_created_execution(client: Client) -> None:
+    response = client.request(
+        "POST", PATH + "/?a=1", content=json.dumps(VALID).encode(), headers={**KEY, **JSON_CT}
+    )
+    assert response.status_code == 307
+    assert response.headers["location"] == "http://127.0.0.1:8000/v2/batch-executions?a=1"
+    assert response.content == b""
+    followed = client.request(
+        "POST", response.headers["location"], content=json.dumps(VALID).encode(), headers={**KEY, **JSON_CT}
+    )
+    assert followed.status_code == 201
+    journal = client.request("GET", "/__mock/requests").json()["requests"]
+    assert [e["status"] for e in journal] == [307, 201]
