@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from contract_tests.checks import SEEN_IDS
+from contract_tests.preflight import preflight
 from contract_tests.report import summary_lines
 from contract_tests.run import current_run, end_run, start_run
 from contract_tests.target import (
@@ -26,6 +27,7 @@ from contract_tests.target import (
     set_target,
     target_from,
 )
+from mock_server.contract import load_contract
 from mock_server.errors import UsageError
 
 OPTIONS = (
@@ -91,6 +93,11 @@ def pytest_configure(config: pytest.Config) -> None:
         target = target_from({name: config.getoption(name) for name in OPTIONS})
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
+    # meibel-contract asked already (and exits 2 with a report); `pytest --base-url` asks here.
+    if target.live and not os.environ.get("MEIBEL_CONTRACT_PROG"):
+        problem = preflight(target, load_contract())
+        if problem:
+            raise pytest.UsageError(problem)
     set_target(target)
     start_run(target, progress=os.environ.get("MEIBEL_CONTRACT_PROGRESS") == "1")
     # The suite's module builds its schema (and in-process app, with this run's key) when it is

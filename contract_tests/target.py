@@ -11,9 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-import schemathesis
-from schemathesis import GenerationMode
-
 from mock_server import Settings, create_app, load_contract
 from mock_server.base_url import resolve_base_url
 from mock_server.errors import UsageError
@@ -151,6 +148,11 @@ def _is_loopback(host: str) -> bool:
 
 def load_schema(target: Target) -> Any:
     """The bundled document as a Schemathesis schema aimed at `target`."""
+    # Imported here: the rest of this module (options, base URLs) serves `meibel-contract` even
+    # where the [contract] extra is not installed, so that it can say so in one line.
+    import schemathesis
+    from schemathesis import GenerationMode
+
     contract = load_contract()
     if target.live:
         assert target.base_url is not None

@@ -204,3 +204,22 @@ def test_reproductions_are_byte_exact(body: bytes, tmp_path: Path) -> None:
     script = f"cat {data[1:]} > {out}" if data.startswith("@") else f"printf %s {data} > {out}"
     subprocess.run(["bash", "-c", script], check=True, timeout=10)
     assert out.read_bytes() == body
+
+
+def test_without_the_contract_extra_the_command_says_what_to_install(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_schemathesis(name: str, *args: object, **kwargs: object) -> object:
+        if name.split(".")[0] == "schemathesis":
+            raise ImportError(f"No module named {name!r}", name="schemathesis")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    with serve_in_thread(broken.mock()) as server:
+        monkeypatch.setattr(builtins, "__import__", no_schemathesis)
+        code, output = run(f"--base-url={server.origin}/v2", f"--api-key={KEY}", capsys=capsys)
+    assert code == 2 and output.count("\n") == 1, output
+    assert "pip install 'meibel-contract-kit[contract]'" in output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -133,8 +134,9 @@ def test_accepted_requests_carry_the_real_references(
         assert (spec["agent"], spec["input"]["datasource_id"]) == ("agent_real", "ds_real")
 
 
+@pytest.mark.parametrize("spelling", ["{origin}/v2/", "{origin}/v2", "{origin}"])
 def test_pytest_with_base_url_has_the_same_safe_defaults(
-    counting: tuple[Counting, ThreadedServer], pytester: pytest.Pytester
+    counting: tuple[Counting, ThreadedServer], pytester: pytest.Pytester, spelling: str
 ) -> None:
     app, server = counting
     pytester.makeconftest((ROOT / "conftest.py").read_text())
@@ -144,7 +146,7 @@ def test_pytest_with_base_url_has_the_same_safe_defaults(
             "-p",
             "no:cacheprovider",
             "--assert=plain",
-            f"--base-url={server.origin}/v2/",
+            f"--base-url={spelling.format(origin=server.origin)}",
             f"--api-key={KEY}",
             "--max-examples=15",
             "--rate-limit=500",
@@ -153,6 +155,18 @@ def test_pytest_with_base_url_has_the_same_safe_defaults(
     assert app.accepted == 0
     assert "at most 0 write(s), 500 req/s" in result.stdout.str()
     assert "writes withheld (--max-writes)" in result.stdout.str()
+    assert re.search(r"validation_error_has_detail +[1-9]\d* passed +0 failed", result.stdout.str())
+
+
+def test_pytest_with_a_base_url_that_misses_the_api_says_so_once(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest((ROOT / "conftest.py").read_text())
+    pytester.makepyfile(test_suite=(ROOT / "contract_tests" / "test_contract.py").read_text())
+    with serve_in_thread(broken.mock()) as server, outer_run_kept():
+        result = pytester.runpytest_inprocess(
+            "-p", "no:cacheprovider", f"--base-url={server.origin}/gateway", f"--api-key={KEY}"
+        )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "answered 404" in result.stderr.str() and "https://api.meibel.ai/v2" in result.stderr.str()
 
 
 def test_the_rate_limit_is_honoured(
