@@ -1,8 +1,9 @@
 """meibel-mock: command-line arguments → settings → uvicorn.
 
-meibel-mock [--host H] [--port P] [--spec PATH] [--api-key KEY]... [--max-body BYTES]
-            [--cors-origin ORIGIN]... [--scenario NAME] [--seed N] [--log-level LEVEL]
-meibel-mock fixtures --out DIR [--spec PATH] [--seed N]
+meibel-mock [--host H] [--port P] [--spec PATH [--strict] [--allow-external-refs DIR]...]
+            [--api-key KEY]... [--max-body BYTES] [--cors-origin ORIGIN]... [--scenario NAME]
+            [--seed N] [--log-level LEVEL]
+meibel-mock fixtures --out DIR [--spec PATH [--strict] [--allow-external-refs DIR]...] [--seed N]
 """
 
 from __future__ import annotations
@@ -98,7 +99,10 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--port", type=port_argument, default=8000, help="port (default 8000; 0 picks a free one)"
     )
-    parser.add_argument("--spec", help="an OpenAPI 3.0/3.1 document, JSON or YAML (default: the bundled one)")
+    parser.add_argument(
+        "--spec", help="an OpenAPI 3.0/3.1/3.2 document, JSON or YAML (default: the bundled one)"
+    )
+    add_document_options(parser)
     parser.add_argument(
         "--api-key",
         action="append",
@@ -168,9 +172,36 @@ def _serve_parser() -> argparse.ArgumentParser:
 def _fixtures_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=f"{PROG} fixtures", description="Write one JSON file per scenario.")
     parser.add_argument("--out", required=True, help="directory to write into (created if missing)")
-    parser.add_argument("--spec", help="an OpenAPI 3.0/3.1 document (default: the bundled one)")
+    parser.add_argument("--spec", help="an OpenAPI 3.0/3.1/3.2 document (default: the bundled one)")
+    add_document_options(parser)
     parser.add_argument("--seed", type=_seed, default=0, help="seed for ids and timestamps (default 0)")
     return parser
+
+
+def add_document_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that reads --spec shares."""
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse a document with any problem, even one the mock can serve around (see README)",
+    )
+    parser.add_argument(
+        "--allow-external-refs",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder outside the document's own that its $refs may read files from (repeatable)",
+    )
+
+
+def load_document(options: argparse.Namespace, prog: str = PROG) -> Contract:
+    """--spec (or the bundled document) loaded as the options say, its warnings on stderr."""
+    contract = load_contract(
+        options.spec, strict=options.strict, allow_external_refs=tuple(options.allow_external_refs)
+    )
+    for line in contract.warning_lines():
+        print(f"{prog}: warning: {line}", file=sys.stderr)
+    return contract
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -184,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mock_server.fixtures import write_fixtures
 
             options = _fixtures_parser().parse_args(args[1:])
-            for path in write_fixtures(_contract(options.spec), Path(options.out), seed=options.seed):
+            for path in write_fixtures(load_document(options), Path(options.out), seed=options.seed):
                 print(path)
             return 0
         return serve_mock(_serve_parser().parse_args(args))
@@ -193,10 +224,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _contract(spec: str | None) -> Contract:
-    return load_contract(spec)
 
 
 def serve_mock(options: argparse.Namespace) -> int:
@@ -220,7 +247,7 @@ def serve_mock(options: argparse.Namespace) -> int:
     )
     if options.watch and not options.spec:
         raise UsageError("--watch needs --spec: the bundled document does not change")
-    contract = _contract(options.spec)
+    contract = load_document(options)
     app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
     sock = bind(options.host, options.port)
     port = sock.getsockname()[1]

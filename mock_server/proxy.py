@@ -16,12 +16,12 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import httpx
-import jsonschema_rs
 from starlette.types import Receive, Scope, Send
 
-from mock_server.contract import Contract, Operation, is_json_media_type, load_contract
+from mock_server.contract import Contract, Operation, is_json_media_type
 from mock_server.engine import Engine, Request, Settings
 from mock_server.errors import MockError, UsageError
+from mock_server.validation import SchemaCompiler
 
 log = logging.getLogger("mock_server.proxy")
 VIOLATIONS_HEADER = "x-contract-violations"
@@ -49,17 +49,11 @@ class ResponseChecker:
 
     def __init__(self, contract: Contract) -> None:
         self._validators: dict[tuple[int, str], Any] = {}
+        compiler = SchemaCompiler(contract.schema_root)  # components shared, not copied per schema
         for op in contract.operations:
             for status, spec in op.responses.items():
                 if spec.schema is not None:
-                    document = (
-                        {**spec.schema, **contract.schema_root}
-                        if isinstance(spec.schema, dict)
-                        else spec.schema
-                    )
-                    self._validators[(id(op), status)] = jsonschema_rs.validator_for(
-                        document, validate_formats=True
-                    )
+                    self._validators[(id(op), status)] = compiler.fast(spec.schema)
 
     def violations(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
         declared = _declared(op, status)
@@ -216,7 +210,7 @@ def _seconds(text: str) -> float:
 
 
 def serve_proxy(argv: Sequence[str]) -> int:
-    from mock_server.cli import port_argument
+    from mock_server.cli import add_document_options, load_document, port_argument
     from mock_server.server import bind, configure_logging, serve
 
     parser = _Parser(prog="meibel-mock proxy", description="Forward to a real service, checking the traffic.")
@@ -224,6 +218,7 @@ def serve_proxy(argv: Sequence[str]) -> int:
         "--upstream", required=True, help="the real service's base, e.g. https://api.meibel.ai"
     )
     parser.add_argument("--spec", help="the document to check against (default: the bundled one)")
+    add_document_options(parser)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
         "--port", type=port_argument, default=8001, help="port (default 8001; 0 picks a free one)"
@@ -240,7 +235,8 @@ def serve_proxy(argv: Sequence[str]) -> int:
         parts = urlsplit(options.upstream)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(f"--upstream must be an http:// or https:// URL, not {options.upstream!r}")
-        proxy = ValidationProxy(load_contract(options.spec), options.upstream, timeout=options.timeout)
+        contract = load_document(options, "meibel-mock proxy")
+        proxy = ValidationProxy(contract, options.upstream, timeout=options.timeout)
         sock = bind(options.host, options.port)
     except MockError as exc:
         print(f"meibel-mock proxy: error: {exc}", file=sys.stderr)

@@ -1,0 +1,284 @@
+"""Files → one document: lenient JSON/YAML parsing, and other files' `$ref`s bundled in.
+
+YAML is read as people write OpenAPI in it: mapping keys keep their source text (`200:` is the
+status "200", not the integer), and unquoted dates stay strings (`example: 2020-01-01`), since
+JSON Schema has no date type and the document means the text.
+
+A `$ref` to another file (`common.yaml#/components/schemas/Pet`) is followed, safely: only files
+under the root document's folder (or under folders allowed explicitly), never the network, and
+within a limit of files and bytes. Each file read is placed whole under the root's
+`x-bundled` extension, keyed by its path relative to the root's folder, and every reference to it
+is rewritten to a local one (`#/x-bundled/common.yaml/components/schemas/Pet`): the result is one
+self-contained document that any tool, and `GET /openapi.json`, can use as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from mock_server.errors import ContractError
+from mock_server.refs import escape, walk
+
+BUNDLE_KEY = "x-bundled"
+MAX_FILES = 500
+MAX_TOTAL_BYTES = 256 * 1024 * 1024
+# The loader and the checks walk documents recursively; real documents nest a few dozen levels.
+MAX_DEPTH = 300
+# YAML aliases share nodes; expanded (as JSON, or by any walk), `&a [*b, *b, …]` grows exponentially.
+MAX_EXPANDED_NODES = 20_000_000
+
+_YAML_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
+
+
+class _Loader(_YAML_BASE):  # type: ignore[valid-type,misc]
+    """SafeLoader without the timestamp resolver, and with keys kept as written."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
+        first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key: Any = key_node.value  # `200:`, `yes:`, `1.0:` all mean their text
+            else:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "a mapping key must be a plain value", key_node.start_mark
+                )
+            out[key] = self.construct_object(value_node, deep=deep)
+        return out
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
+
+
+@dataclass
+class Loaded:
+    document: dict[str, Any]
+    files: list[Path]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def read_document(path: Path, *, allowed: tuple[Path, ...] = ()) -> Loaded:
+    """Read the document at `path`, with every file it references bundled in."""
+    started = time.perf_counter()
+    root = path.resolve() if path.exists() else path
+    text = _read(root, str(path), budget=[MAX_TOTAL_BYTES])
+    read_at = time.perf_counter()
+    document = parse_document(text, str(path))
+    parsed_at = time.perf_counter()
+    bundler = _Bundler(root, str(path), allowed, len(text.encode("utf-8", "surrogatepass")))
+    bundler.bundle(document)
+    done = time.perf_counter()
+    timings = {"read": read_at - started, "parse": parsed_at - read_at}
+    if bundler.files:
+        timings["bundle other files"] = done - parsed_at
+    return Loaded(document, [root, *bundler.files], timings)
+
+
+def _read(file: Path, source: str, budget: list[int]) -> str:
+    try:
+        size = file.stat().st_size
+        if file.is_dir():
+            raise ContractError(source, "is a directory, not an OpenAPI document")
+        if size > budget[0]:
+            raise ContractError(
+                source, f"larger than the {MAX_TOTAL_BYTES // 2**20} MiB a document may total"
+            )
+        budget[0] -= size
+        return file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ContractError(source, "no such file") from None
+    except IsADirectoryError:
+        raise ContractError(source, "is a directory, not an OpenAPI document") from None
+    except UnicodeDecodeError as exc:
+        raise ContractError(source, f"not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise ContractError(source, f"cannot read: {exc.strerror or exc}") from None
+
+
+def parse_document(text: str, source: str) -> dict[str, Any]:
+    """JSON or YAML text → an object, or one line saying where it is broken."""
+    looks_json = not source.endswith((".yaml", ".yml")) and text.lstrip()[:1] in ("{", "[")
+    if looks_json or source.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ContractError(
+                source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            ) from None
+        except RecursionError:
+            raise ContractError(source, f"not valid JSON: nested deeper than {MAX_DEPTH} levels") from None
+    else:
+        data = _parse_yaml(text, source)
+    if not isinstance(data, dict):
+        raise ContractError(source, "an OpenAPI document must be an object", pointer="")
+    return data
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, source)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problem = exc.problem or exc.context or "cannot be parsed"
+        raise ContractError(source, f"not valid YAML: {problem}{where}") from None
+    except yaml.YAMLError as exc:
+        raise ContractError(source, f"not valid YAML: {str(exc).splitlines()[0]}") from None
+    except RecursionError:
+        raise ContractError(source, f"not valid YAML: nested deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node, source: str) -> None:
+    # Size of the tree once aliases are expanded, counted over the shared node graph (linear).
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, children_done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if depth > MAX_DEPTH:
+            mark = node.start_mark
+            raise ContractError(
+                source, f"not valid YAML: nested deeper than {MAX_DEPTH} levels (line {mark.line + 1})"
+            )
+        children = _children(node)
+        if children_done or not children:
+            total = 1 + sum(sizes.get(id(child), 0) for child in children)
+            if total > MAX_EXPANDED_NODES:
+                raise ContractError(
+                    source, f"not valid YAML: its aliases expand to more than {MAX_EXPANDED_NODES:,} values"
+                )
+            sizes[id(node)] = total
+            continue
+        stack.append((node, depth, True))
+        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+class _Bundler:
+    def __init__(self, root: Path, source: str, allowed: tuple[Path, ...], size: int) -> None:
+        self.root = root
+        self.source = source
+        self.folders = (root.parent, *(folder.resolve() for folder in allowed))
+        self.files: list[Path] = []
+        self.keys: dict[Path, str] = {root: ""}
+        self.budget = [MAX_TOTAL_BYTES - size]
+        self.bundled: dict[str, Any] = {}
+
+    def bundle(self, document: dict[str, Any]) -> None:
+        pending: list[tuple[Path, Any, str]] = [(self.root, document, "")]
+        while pending:
+            file, data, prefix = pending.pop()
+            # In another file, even `#/…` names a place in that file, and must be rewritten.
+            for node, pointer in _ref_holders(data, prefix, local_too=file != self.root):
+                ref = node["$ref"]
+                target, fragment = self._target(file, ref, pointer)
+                if target is None:
+                    continue
+                if target not in self.keys:
+                    key = self._key(target)
+                    self.keys[target] = key
+                    content = self._load(target, ref, pointer)
+                    self.bundled[key] = content
+                    pending.append((target, content, f"/{BUNDLE_KEY}/{escape(key)}"))
+                base = self.keys[target]
+                node["$ref"] = "#" + (f"/{BUNDLE_KEY}/{escape(base)}" if base else "") + fragment
+        if self.bundled:
+            document[BUNDLE_KEY] = self.bundled
+
+    def _target(self, file: Path, ref: str, pointer: str) -> tuple[Path | None, str]:
+        parts = urlsplit(ref)
+        if parts.scheme or parts.netloc:
+            if parts.scheme in ("http", "https", "ftp") or parts.netloc:
+                raise ContractError(
+                    self.source, f"$ref {ref!r} is on the network; only files are followed", pointer=pointer
+                )
+            if parts.scheme != "file":
+                # urn:, tag: and the like name schemas by identity: JSON Schema resolves them itself.
+                return None, ""
+        if not parts.path:
+            if file == self.root:
+                return None, ""
+            return file, _fragment(parts.fragment)
+        target = (file.parent / unquote(parts.path)).resolve()
+        if not any(target.is_relative_to(folder) for folder in self.folders):
+            raise ContractError(
+                self.source,
+                f"$ref {ref!r} leaves the document's folder (allow it with --allow-external-refs)",
+                pointer=pointer,
+            )
+        return target, _fragment(parts.fragment)
+
+    def _key(self, target: Path) -> str:
+        if target.is_relative_to(self.root.parent):
+            return target.relative_to(self.root.parent).as_posix()
+        return target.as_posix().lstrip("/")
+
+    def _load(self, target: Path, ref: str, pointer: str) -> Any:
+        if target == self.root:
+            return None
+        if len(self.files) >= MAX_FILES:
+            raise ContractError(
+                self.source, f"$ref {ref!r}: more than {MAX_FILES} files referenced", pointer=pointer
+            )
+        self.files.append(target)
+        where = f"{self.source}: $ref {ref!r} at {pointer or '/'}"
+        text = _read(target, where, self.budget)
+        try:
+            return _parse_any(text, target)
+        except ContractError as exc:
+            raise ContractError(str(target), exc.message) from None
+
+
+def _parse_any(text: str, target: Path) -> Any:
+    # Referenced files may hold any JSON value (a bare schema, a list of parameters).
+    if target.suffix == ".json":
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ContractError(
+                str(target), f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+            ) from None
+        except RecursionError:
+            raise ContractError(str(target), f"nested deeper than {MAX_DEPTH} levels") from None
+    return _parse_yaml(text, str(target))
+
+
+def _fragment(fragment: str) -> str:
+    if not fragment:
+        return ""
+    return fragment if fragment.startswith("/") else "/" + fragment
+
+
+def _ref_holders(data: Any, prefix: str, *, local_too: bool) -> Iterator[tuple[dict[str, Any], str]]:
+    for node, pointer in list(walk(data, prefix)):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and (local_too or not ref.startswith("#")):
+            yield node, pointer
