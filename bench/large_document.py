@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 PROBE = r"""
-import json, resource, sys, time
+import gc, json, resource, sys, time
+gc.disable()  # as meibel-mock does while it starts
 t0 = time.perf_counter()
 from mock_server.contract import load_contract
 from mock_server.engine import Engine, Settings
@@ -111,7 +116,7 @@ def build(paths: int, components: int, padding: int) -> dict[str, Any]:
     }
 
 
-def measure(document: dict[str, Any], folder: Path, name: str) -> dict[str, Any]:
+def measure(document: dict[str, Any], folder: Path, name: str, *, serve: bool) -> dict[str, Any]:
     path = folder / f"{name}.json"
     path.write_text(json.dumps(document))
     size_mb = path.stat().st_size / 1e6
@@ -123,7 +128,49 @@ def measure(document: dict[str, Any], folder: Path, name: str) -> dict[str, Any]
         raise SystemExit(f"{name}: load failed:\n{done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     result.update(document_mb=round(size_mb, 1), components_kib=round(components_kib))
+    if serve:
+        result["serve_s"] = time_to_serve(path)
     return result
+
+
+def time_to_serve(path: Path, timeout: float = 600.0) -> float:
+    """Seconds from starting `meibel-mock --spec` (a fresh process) to its first answer."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "mock_server",
+            "--spec",
+            str(path),
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while time.perf_counter() - started < timeout:
+            if server.poll() is not None:
+                raise SystemExit(f"meibel-mock exited with {server.returncode} before serving")
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5.0)
+                return time.perf_counter() - started
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise SystemExit(f"meibel-mock did not answer within {timeout:.0f} s")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=30)
 
 
 def report(name: str, result: dict[str, Any]) -> None:
@@ -136,6 +183,8 @@ def report(name: str, result: dict[str, Any]) -> None:
         print(f"    {phase:<22} {seconds:7.2f} s")
     print(f"  Engine(...)    {result['engine_s']:7.2f} s")
     print(f"  RSS after load {result['rss_mib']:7.0f} MiB (peak {result['peak_mib']:.0f} MiB)")
+    if "serve_s" in result:
+        print(f"  meibel-mock --spec: first answer after {result['serve_s']:.2f} s (process start included)")
 
 
 def main() -> int:
@@ -145,14 +194,17 @@ def main() -> int:
     parser.add_argument("--kind", choices=["paths", "shared", "both"], default="both")
     parser.add_argument("--paths", type=int, default=17000, help="paths in the large document")
     parser.add_argument("--operations", type=int, default=300, help="operations in the shared document")
+    parser.add_argument("--serve", action="store_true", help="also time the real CLI to its first answer")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="large-document-") as tmp:
         folder = Path(tmp)
         if args.kind in ("paths", "both"):
-            report("paths", measure(build(args.paths, 200, 40), folder, "paths"))
+            report("paths", measure(build(args.paths, 200, 40), folder, "paths", serve=args.serve))
         if args.kind in ("shared", "both"):
             # ~440 KiB of components: 260 schemas of ~1.7 KiB that reference each other.
-            report("shared", measure(build(args.operations // 2, 260, 1150), folder, "shared"))
+            report(
+                "shared", measure(build(args.operations // 2, 260, 1150), folder, "shared", serve=args.serve)
+            )
     return 0
 
 

@@ -247,15 +247,21 @@ def serve_mock(options: argparse.Namespace) -> int:
     )
     if options.watch and not options.spec:
         raise UsageError("--watch needs --spec: the bundled document does not change")
-    contract = load_document(options)
-    app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
-    sock = bind(options.host, options.port)
-    port = sock.getsockname()[1]
-    configure_logging(options.log_level)
-    print(banner(contract, settings, options.host, port), file=sys.stderr, flush=True)
-    # Everything built so far lives as long as the server: out of the collector's way.
-    gc.collect()
-    gc.freeze()
+    # Start-up builds millions of long-lived objects for a large document and no garbage cycles:
+    # the collector's full passes over that heap would cost seconds (see bench/large_document.py).
+    gc.disable()
+    try:
+        contract = load_document(options)
+        app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
+        sock = bind(options.host, options.port)
+        port = sock.getsockname()[1]
+        configure_logging(options.log_level)
+        print(banner(contract, settings, options.host, port), file=sys.stderr, flush=True)
+        # Everything built so far lives as long as the server: out of the collector's way.
+        gc.collect()
+        gc.freeze()
+    finally:
+        gc.enable()
     serve(app, sock, log_level=options.log_level)
     return 0
 

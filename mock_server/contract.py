@@ -6,6 +6,7 @@ requirement, the path matcher) is computed here at start-up.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
@@ -21,7 +22,8 @@ import jsonschema_rs
 from mock_server.errors import ContractError
 from mock_server.loader import parse_document as parse_document
 from mock_server.loader import read_document
-from mock_server.refs import check_refs, escape, resolve
+from mock_server.path_table import PathTable
+from mock_server.refs import Link, check_refs, escape, resolve
 from mock_server.structure import HTTP_METHODS as HTTP_METHODS
 from mock_server.structure import DocumentWarning as DocumentWarning
 from mock_server.structure import check_structure, methods
@@ -111,12 +113,9 @@ class Contract:
     schema_root: dict[str, Any]
     base_path: str
     operations: tuple[Operation, ...]
-    # path -> (operations by lower-case method, the Allow header's methods)
-    _literal: dict[str, tuple[dict[str, Operation], tuple[str, ...]]] = field(
-        default_factory=dict, repr=False
-    )
-    _templated: list[tuple[re.Pattern[str], tuple[dict[str, Operation], tuple[str, ...]]]] = field(
-        default_factory=list, repr=False
+    # path template -> (operations by lower-case method, the Allow header's methods)
+    _paths: PathTable[tuple[dict[str, Operation], tuple[str, ...]]] = field(
+        default_factory=PathTable, repr=False
     )
     # Problems served around (see structure.py); the CLIs print one line each.
     warnings: tuple[DocumentWarning, ...] = ()
@@ -135,18 +134,10 @@ class Contract:
             if not path.startswith(self.base_path + "/"):
                 return None
             path = path[len(self.base_path) :]
-        entry = self._literal.get(path)
-        params: dict[str, str] = {}
-        if entry is None:
-            for regex, candidate in self._templated:
-                found = regex.match(path)
-                if found:
-                    entry = candidate
-                    params = {_GROUPS.get(k, k): v for k, v in found.groupdict().items()}
-                    break
-            else:
-                return None
-        by_method, allowed = entry
+        found = self._paths.match(path)
+        if found is None:
+            return None
+        (by_method, allowed), params = found
         return Match(by_method.get(method.lower()), params, allowed)
 
     def find(self, method: str, path: str) -> Operation:
@@ -166,8 +157,18 @@ def load_contract(
     `allow_external_refs` names folders, besides the document's own, that `$ref`s may read from.
     """
     file = Path(path) if path is not None else bundled_document_path()
-    loaded = read_document(file, allowed=tuple(Path(p) for p in allow_external_refs))
-    contract = contract_from_dict(loaded.document, source=str(file), strict=strict, _timings=loaded.timings)
+    # Loading makes millions of objects and no garbage cycles: with the collector on, its full
+    # passes over the growing heap took a third of the load time of a 20 MB document.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        loaded = read_document(file, allowed=tuple(Path(p) for p in allow_external_refs))
+        contract = contract_from_dict(
+            loaded.document, source=str(file), strict=strict, _timings=loaded.timings, _refs=loaded.refs
+        )
+    finally:
+        if collecting:
+            gc.enable()
     contract.files = tuple(str(f) for f in loaded.files)
     return contract
 
@@ -178,6 +179,7 @@ def contract_from_dict(
     source: str = "<document>",
     strict: bool = False,
     _timings: dict[str, float] | None = None,
+    _refs: list[tuple[dict[str, Any], Link]] | None = None,
 ) -> Contract:
     timings = dict(_timings or {})
     clock = _Clock(timings)
@@ -188,7 +190,7 @@ def contract_from_dict(
             DocumentWarning("/openapi", f"openapi {version!r} has no patch number; read as {version}.x")
         )
     try:
-        referenced = check_refs(document, source)
+        referenced = check_refs(document, source, _refs)
         clock.lap("check references")
         warnings += check_structure(document, source, version)
         clock.lap("check structure")
@@ -201,7 +203,9 @@ def contract_from_dict(
                 )
             _check_document(document, source, version)
             clock.lap("openapi-spec-validator")
-        normalized = _openapi30_to_json_schema(document) if version.startswith("3.0") else _copy(document)
+        normalized = _copy(document)
+        if version.startswith("3.0"):
+            _openapi30_to_json_schema(normalized)
         clock.lap("normalize schemas")
     except RecursionError:
         raise ContractError(source, "nested too deeply to be read") from None
@@ -217,13 +221,8 @@ def contract_from_dict(
     for op in operations:
         by_path.setdefault(op.path, {})[op.method] = op
     for path, by_method in by_path.items():
-        entry = (by_method, tuple(m.upper() for m in by_method))
-        if "{" in path:
-            contract._templated.append((_path_regex(path), entry))
-        else:
-            contract._literal[path] = entry
-    # OpenAPI: concrete paths win over templated ones; among templates, fewer variables first.
-    contract._templated.sort(key=lambda item: item[0].pattern.count("(?P<"))
+        contract._paths.add(path, (by_method, tuple(m.upper() for m in by_method)))
+    contract._paths.finish()
     clock.lap("route table")
     contract.timings = timings
     return contract
@@ -287,12 +286,23 @@ def _validate_document(document: dict[str, Any], source: str, version: str) -> N
         raise ContractError(source, f"not a valid OpenAPI document: {message}", pointer=pointer or "/")
 
 
-def _copy(node: Any) -> Any:
+def _copy(document: dict[str, Any]) -> dict[str, Any]:
     # The compiled tables must not share containers with the document served at /openapi.json.
+    # A round trip through the C JSON codec is several times faster than a Python walk (orjson's
+    # would be faster still, but writes NaN and Infinity as null); what JSON cannot hold (YAML's
+    # binary) takes the walk.
+    try:
+        copied: dict[str, Any] = json.loads(json.dumps(document))
+    except (TypeError, ValueError):
+        return dict(_deep_copy(document))
+    return copied
+
+
+def _deep_copy(node: Any) -> Any:
     if isinstance(node, dict):
-        return {key: _copy(value) for key, value in node.items()}
+        return {key: _deep_copy(value) for key, value in node.items()}
     if isinstance(node, list):
-        return [_copy(item) for item in node]
+        return [_deep_copy(item) for item in node]
     return node
 
 
@@ -304,46 +314,35 @@ def _base_path(document: dict[str, Any]) -> str:
     return urlsplit(url).path.rstrip("/")
 
 
-def _path_regex(template: str) -> re.Pattern[str]:
-    parts = re.split(r"\{([^}]+)\}", template)
-    pattern = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{_group(part)}>[^/]+)" for i, part in enumerate(parts)
-    )
-    return re.compile(f"^{pattern}$")
-
-
-_GROUPS: dict[str, str] = {}  # regex group name -> path variable name, where they differ
-
-
-def _group(name: str) -> str:
-    # Path variable names may hold characters a regex group name cannot.
-    if name.isidentifier():
-        return name
-    group = "_" + re.sub(r"\W", "_", name) + f"_{len(_GROUPS)}"
-    _GROUPS[group] = name
-    return group
-
-
-def _openapi30_to_json_schema(node: Any) -> Any:
-    """Rewrite 3.0 schema dialect (nullable, boolean exclusive bounds) into JSON Schema 2020-12."""
-    if isinstance(node, list):
-        return [_openapi30_to_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _openapi30_to_json_schema(value) for key, value in node.items()}
-    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
-        if out.get(exclusive) is True and bound in out:
-            out[exclusive] = out.pop(bound)
-        elif out.get(exclusive) is False:
-            del out[exclusive]
-    if out.pop("nullable", None) is True:
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-            if "enum" in out and None not in out["enum"]:
-                out["enum"] = [*out["enum"], None]
-        else:
-            out = {"anyOf": [out, {"type": "null"}]}
-    return out
+def _openapi30_to_json_schema(document: dict[str, Any]) -> None:
+    """Rewrite 3.0 schema dialect (nullable, boolean exclusive bounds) into JSON Schema 2020-12,
+    in place, in one pass over the (copied) document."""
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if type(node) is list:
+            stack.extend(item for item in node if type(item) is dict or type(item) is list)
+            continue
+        if type(node) is not dict:
+            continue
+        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            if node.get(exclusive) is True and bound in node:
+                node[exclusive] = node.pop(bound)
+            elif node.get(exclusive) is False:
+                del node[exclusive]
+        if node.get("nullable") is True:
+            del node["nullable"]
+            if isinstance(node.get("type"), str):
+                node["type"] = [node["type"], "null"]
+                if "enum" in node and isinstance(node["enum"], list) and None not in node["enum"]:
+                    node["enum"] = [*node["enum"], None]
+            else:
+                inner = dict(node)
+                node.clear()
+                node["anyOf"] = [inner, {"type": "null"}]
+        elif "nullable" in node and node["nullable"] is False:
+            del node["nullable"]
+        stack.extend(value for value in node.values() if type(value) is dict or type(value) is list)
 
 
 class _Builder:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from mock_server.errors import ContractError
-from mock_server.refs import escape, walk
+from mock_server.refs import Link, escape, pointer, ref_holders
 
 BUNDLE_KEY = "x-bundled"
 MAX_FILES = 500
@@ -67,6 +66,8 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 class Loaded:
     document: dict[str, Any]
     files: list[Path]
+    # Every object holding a `$ref` (bundled files' too), so the checks need not walk again.
+    refs: list[tuple[dict[str, Any], Link]]
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -79,12 +80,10 @@ def read_document(path: Path, *, allowed: tuple[Path, ...] = ()) -> Loaded:
     document = parse_document(text, str(path))
     parsed_at = time.perf_counter()
     bundler = _Bundler(root, str(path), allowed, len(text.encode("utf-8", "surrogatepass")))
-    bundler.bundle(document)
+    refs = bundler.bundle(document)
     done = time.perf_counter()
-    timings = {"read": read_at - started, "parse": parsed_at - read_at}
-    if bundler.files:
-        timings["bundle other files"] = done - parsed_at
-    return Loaded(document, [root, *bundler.files], timings)
+    timings = {"read": read_at - started, "parse": parsed_at - read_at, "find references": done - parsed_at}
+    return Loaded(document, [root, *bundler.files], refs, timings)
 
 
 def _read(file: Path, source: str, budget: list[int]) -> str:
@@ -192,26 +191,33 @@ class _Bundler:
         self.budget = [MAX_TOTAL_BYTES - size]
         self.bundled: dict[str, Any] = {}
 
-    def bundle(self, document: dict[str, Any]) -> None:
-        pending: list[tuple[Path, Any, str]] = [(self.root, document, "")]
+    def bundle(self, document: dict[str, Any]) -> list[tuple[dict[str, Any], Link]]:
+        everything: list[tuple[dict[str, Any], Link]] = []
+        pending: list[tuple[Path, Any, Link]] = [(self.root, document, None)]
         while pending:
-            file, data, prefix = pending.pop()
-            # In another file, even `#/…` names a place in that file, and must be rewritten.
-            for node, pointer in _ref_holders(data, prefix, local_too=file != self.root):
+            file, data, link = pending.pop()
+            holders = ref_holders(data, link)
+            everything += holders
+            for node, at in holders:
                 ref = node["$ref"]
-                target, fragment = self._target(file, ref, pointer)
+                if not isinstance(ref, str) or (file == self.root and ref.startswith("#")):
+                    continue
+                # In another file, even `#/…` names a place in that file, and must be rewritten.
+                where = pointer(("$ref", at))
+                target, fragment = self._target(file, ref, where)
                 if target is None:
                     continue
                 if target not in self.keys:
                     key = self._key(target)
                     self.keys[target] = key
-                    content = self._load(target, ref, pointer)
+                    content = self._load(target, ref, where)
                     self.bundled[key] = content
-                    pending.append((target, content, f"/{BUNDLE_KEY}/{escape(key)}"))
+                    pending.append((target, content, (key, (BUNDLE_KEY, None))))
                 base = self.keys[target]
                 node["$ref"] = "#" + (f"/{BUNDLE_KEY}/{escape(base)}" if base else "") + fragment
         if self.bundled:
             document[BUNDLE_KEY] = self.bundled
+        return everything
 
     def _target(self, file: Path, ref: str, pointer: str) -> tuple[Path | None, str]:
         parts = urlsplit(ref)
@@ -275,10 +281,3 @@ def _fragment(fragment: str) -> str:
     if not fragment:
         return ""
     return fragment if fragment.startswith("/") else "/" + fragment
-
-
-def _ref_holders(data: Any, prefix: str, *, local_too: bool) -> Iterator[tuple[dict[str, Any], str]]:
-    for node, pointer in list(walk(data, prefix)):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and (local_too or not ref.startswith("#")):
-            yield node, pointer

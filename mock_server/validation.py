@@ -54,10 +54,10 @@ class SchemaCompiler:
         self.root = root
         self._registry: Any = None
         self._explain = _Compiler(root)
-        self._validators: dict[str, SchemaValidator] = {}
+        self._validators: dict[bytes, SchemaValidator] = {}
 
     def validator(self, schema: Any) -> SchemaValidator:
-        key = json.dumps(schema, sort_keys=True, default=str)
+        key = _canonical(schema)
         found = self._validators.get(key)
         if found is None:
             found = self._validators[key] = SchemaValidator(schema, self.root, compiler=self)
@@ -69,6 +69,13 @@ class SchemaCompiler:
         if self._registry is None:
             self._registry = jsonschema_rs.Registry([(ROOT_URI, self.root)], draft=jsonschema_rs.Draft202012)
         return jsonschema_rs.validator_for(rebase(schema), registry=self._registry, validate_formats=True)
+
+
+def _canonical(schema: Any) -> bytes:
+    try:
+        return orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits
+        return json.dumps(schema, sort_keys=True, default=str).encode()
 
 
 def rebase(schema: Any, parent: str | None = None) -> Any:
