@@ -23,7 +23,7 @@ from mock_server.errors import ContractError
 from mock_server.loader import parse_document as parse_document
 from mock_server.loader import read_document
 from mock_server.path_table import PathTable
-from mock_server.refs import Link, check_refs, escape, resolve
+from mock_server.refs import Link, TooDeep, check_refs, escape, pointer, resolve
 from mock_server.structure import HTTP_METHODS as HTTP_METHODS
 from mock_server.structure import DocumentWarning as DocumentWarning
 from mock_server.structure import check_structure, methods
@@ -181,7 +181,21 @@ def contract_from_dict(
     _timings: dict[str, float] | None = None,
     _refs: list[tuple[dict[str, Any], Link]] | None = None,
 ) -> Contract:
-    timings = dict(_timings or {})
+    try:
+        return _compile(document, source, strict, dict(_timings or {}), _refs)
+    except TooDeep as exc:
+        raise ContractError(source, str(exc), pointer=pointer(exc.link)) from None
+    except RecursionError:
+        raise ContractError(source, "nested too deeply to be read") from None
+
+
+def _compile(
+    document: dict[str, Any],
+    source: str,
+    strict: bool,
+    timings: dict[str, float],
+    refs: list[tuple[dict[str, Any], Link]] | None,
+) -> Contract:
     clock = _Clock(timings)
     version = _version(document, source)
     warnings: list[DocumentWarning] = []
@@ -189,26 +203,23 @@ def contract_from_dict(
         warnings.append(
             DocumentWarning("/openapi", f"openapi {version!r} has no patch number; read as {version}.x")
         )
-    try:
-        referenced = check_refs(document, source, _refs)
-        clock.lap("check references")
-        warnings += check_structure(document, source, version)
-        clock.lap("check structure")
-        if strict:
-            if warnings:
-                more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
-                first = warnings[0]
-                raise ContractError(
-                    source, f"{first.message}{more} (refused under --strict)", pointer=first.pointer
-                )
-            _check_document(document, source, version)
-            clock.lap("openapi-spec-validator")
-        normalized = _copy(document)
-        if version.startswith("3.0"):
-            _openapi30_to_json_schema(normalized)
-        clock.lap("normalize schemas")
-    except RecursionError:
-        raise ContractError(source, "nested too deeply to be read") from None
+    referenced = check_refs(document, source, refs)
+    clock.lap("check references")
+    warnings += check_structure(document, source, version)
+    clock.lap("check structure")
+    if strict:
+        if warnings:
+            more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            first = warnings[0]
+            raise ContractError(
+                source, f"{first.message}{more} (refused under --strict)", pointer=first.pointer
+            )
+        _check_document(document, source, version)
+        clock.lap("openapi-spec-validator")
+    normalized = _copy(document)
+    if version.startswith("3.0"):
+        _openapi30_to_json_schema(normalized)
+    clock.lap("normalize schemas")
     # Validators and generators resolve references against this: what schemas can name.
     schema_root = {key: normalized[key] for key in ("components", *sorted(referenced)) if key in normalized}
     schema_root.setdefault("components", {})
@@ -384,8 +395,11 @@ class _Builder:
     def operation(self, path: str, method: str, op: dict[str, Any], shared: list[Any]) -> Operation:
         pointer = f"/paths/{escape(path)}/{method}"
         params: dict[tuple[str, str], Parameter] = {}
+        variables = set(re.findall(r"\{([^}]+)\}", path))
         for i, raw in enumerate([*shared, *(op.get("parameters") or [])]):
             param = self.deref(raw, f"{pointer}/parameters/{i}")
+            if param["in"] == "path" and param["name"] not in variables:
+                continue  # a request cannot carry it (warned by the structural check)
             schema = param.get("schema")
             if schema is None:  # parameters may describe themselves through `content`
                 media = list((param.get("content") or {}).values())

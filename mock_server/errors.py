@@ -20,7 +20,9 @@ class ContractError(MockError):
         self.source = source
         self.message = message
         self.pointer = pointer
-        where = f"{source} at {pointer}" if pointer else source
+        # A pointer is made of the document's own keys: a line stays readable however deep it is.
+        shown = pointer if len(pointer) <= 200 else f"{pointer[:120]}…{pointer[-60:]}"
+        where = f"{source} at {shown}" if pointer else source
         super().__init__(f"{where}: {message}")
 
 

@@ -24,13 +24,11 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from mock_server.errors import ContractError
-from mock_server.refs import Link, escape, pointer, ref_holders
+from mock_server.refs import MAX_DEPTH, Link, TooDeep, escape, pointer, ref_holders
 
 BUNDLE_KEY = "x-bundled"
 MAX_FILES = 500
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
-# The loader and the checks walk documents recursively; real documents nest a few dozen levels.
-MAX_DEPTH = 300
 # YAML aliases share nodes; expanded (as JSON, or by any walk), `&a [*b, *b, …]` grows exponentially.
 MAX_EXPANDED_NODES = 20_000_000
 
@@ -118,7 +116,7 @@ def parse_document(text: str, source: str) -> dict[str, Any]:
                 source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
             ) from None
         except RecursionError:
-            raise ContractError(source, f"not valid JSON: nested deeper than {MAX_DEPTH} levels") from None
+            raise ContractError(source, "not valid JSON: nested too deeply to be read") from None
     else:
         data = _parse_yaml(text, source)
     if not isinstance(data, dict):
@@ -196,7 +194,10 @@ class _Bundler:
         pending: list[tuple[Path, Any, Link]] = [(self.root, document, None)]
         while pending:
             file, data, link = pending.pop()
-            holders = ref_holders(data, link)
+            try:
+                holders = ref_holders(data, link)
+            except TooDeep as exc:
+                raise ContractError(self.source, str(exc), pointer=pointer(exc.link)) from None
             everything += holders
             for node, at in holders:
                 ref = node["$ref"]
@@ -273,7 +274,7 @@ def _parse_any(text: str, target: Path) -> Any:
                 str(target), f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
             ) from None
         except RecursionError:
-            raise ContractError(str(target), f"nested deeper than {MAX_DEPTH} levels") from None
+            raise ContractError(str(target), "not valid JSON: nested too deeply to be read") from None
     return _parse_yaml(text, str(target))
 
 

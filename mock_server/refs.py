@@ -12,6 +12,9 @@ from urllib.parse import unquote
 
 from mock_server.errors import ContractError
 
+# Real documents nest a few dozen levels; schemas are compiled (and answers generated) by
+# recursive code, a few frames per level, under Python's limit of 1000 frames.
+MAX_DEPTH = 150
 LITERAL_KEYS = frozenset({"example", "default", "enum", "const", "value", "externalValue"})
 # Maps whose keys are names chosen by the author, so a name like `example` is not a keyword there.
 NAME_MAPS = frozenset(
@@ -61,13 +64,24 @@ def pointer(link: Link) -> str:
     return "".join("/" + part for part in reversed(parts))
 
 
+class TooDeep(ValueError):
+    def __init__(self, link: Link) -> None:
+        super().__init__(f"nested deeper than {MAX_DEPTH} levels")
+        self.link = link
+
+
 def ref_holders(data: Any, link: Link = None) -> list[tuple[dict[str, Any], Link]]:
-    """Every object in `data` with a `$ref` key, and where it sits (see `pointer`)."""
+    """Every object in `data` with a `$ref` key, and where it sits (see `pointer`).
+
+    Raises `TooDeep` past `MAX_DEPTH` levels: schemas are compiled by recursive code."""
     found: list[tuple[dict[str, Any], Link]] = []
-    stack: list[tuple[Any, Any, Link]] = [(data, None, link)]
+    stack: list[tuple[Any, Any, Link, int]] = [(data, None, link, 0)]
     pop, push = stack.pop, stack.append
     while stack:
-        node, parent, at = pop()
+        node, parent, at, depth = pop()
+        if depth > MAX_DEPTH:
+            raise TooDeep(at)
+        depth += 1
         if type(node) is dict:
             if "$ref" in node:
                 found.append((node, at))
@@ -81,11 +95,11 @@ def ref_holders(data: Any, link: Link = None) -> list[tuple[dict[str, Any], Link
                         continue
                     if kind is list and key == "examples":  # JSON Schema's examples: values
                         continue
-                push((value, None if names else key, (key, at)))
+                push((value, None if names else key, (key, at), depth))
         else:
             for index, item in enumerate(node):
                 if type(item) is dict or type(item) is list:
-                    push((item, None, (index, at)))
+                    push((item, None, (index, at), depth))
     return found
 
 
@@ -157,7 +171,7 @@ def _check_cycles(aliases: dict[str, str | None], first_seen: dict[str, Link], s
                 raise ContractError(
                     source,
                     "$ref cycle: " + " -> ".join(cycle),
-                    pointer=pointer(first_seen.get(cycle[0])),
+                    pointer=unquote(cycle[0][1:]) + "/$ref",
                 )
             chain.append(ref)
             on_chain.add(ref)

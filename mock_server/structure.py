@@ -11,6 +11,7 @@ document and most of what it finds does not stop a mock. The full check runs und
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +109,8 @@ class _Checker:
             raise self.fail(pointer, f"path {path!r} must begin with '/'")
         item, item_pointer, _ = self.deref(raw, pointer)
         item = self.object(item, item_pointer, "a path item")
-        self.parameters(item.get("parameters"), f"{item_pointer}/parameters")
+        variables = set(re.findall(r"\{([^}]+)\}", path))
+        self.parameters(item.get("parameters"), f"{item_pointer}/parameters", variables)
         operation_ids = self._operation_ids
         for method in methods(self.version):
             if method not in item:
@@ -124,13 +126,13 @@ class _Checker:
                     )
                 else:
                     operation_ids[str(op_id)] = op_pointer
-            self.parameters(op.get("parameters"), f"{op_pointer}/parameters")
+            self.parameters(op.get("parameters"), f"{op_pointer}/parameters", variables)
             if "requestBody" in op:
                 self.request_body(op["requestBody"], f"{op_pointer}/requestBody")
             self.responses(op.get("responses"), f"{op_pointer}/responses")
             self.security(op.get("security"), f"{op_pointer}/security")
 
-    def parameters(self, raw: Any, pointer: str) -> None:
+    def parameters(self, raw: Any, pointer: str, variables: set[str]) -> None:
         if raw is None:
             return
         if not isinstance(raw, list):
@@ -152,7 +154,9 @@ class _Checker:
                 self.content(param["content"], f"{at}/content")
             else:
                 self.warn(at, f"parameter {param['name']!r} has no schema; any value is accepted")
-            if param["in"] == "path" and param.get("required") is not True:
+            if param["in"] == "path" and param["name"] not in variables:
+                self.warn(at, f"path parameter {param['name']!r} is not in the path; ignored")
+            elif param["in"] == "path" and param.get("required") is not True:
                 self.warn(at, f"path parameter {param['name']!r} is not marked required: true")
 
     def request_body(self, raw: Any, pointer: str) -> None:
@@ -228,6 +232,12 @@ def check_structure(document: dict[str, Any], source: str, version: str) -> list
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    return {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "a list"}.get(
-        type(value), type(value).__name__
-    )
+    names = {
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "an object",
+    }
+    return names.get(type(value), type(value).__name__)
