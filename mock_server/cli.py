@@ -257,8 +257,9 @@ def serve_mock(options: argparse.Namespace) -> int:
         port = sock.getsockname()[1]
         configure_logging(options.log_level)
         print(banner(contract, settings, options.host, port), file=sys.stderr, flush=True)
-        # Everything built so far lives as long as the server: out of the collector's way.
-        gc.collect()
+        # Everything built so far lives as long as the server: out of the collector's way. (No
+        # gc.collect() first: start-up leaves little garbage, and a full pass over a large
+        # document's heap took seconds.)
         gc.freeze()
     finally:
         gc.enable()

@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -91,7 +92,7 @@ class Operation:
     def response(self, status: str) -> ResponseSpec | None:
         return self.responses.get(status)
 
-    @property
+    @cached_property  # read for every operation at start-up and on every answer
     def success(self) -> ResponseSpec | None:
         for status in sorted(self.responses):
             if status.startswith("2"):
