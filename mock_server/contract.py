@@ -21,12 +21,12 @@ from urllib.parse import urlsplit
 import jsonschema_rs
 
 from mock_server.errors import ContractError
+from mock_server.errors import DocumentWarning as DocumentWarning
 from mock_server.loader import parse_document as parse_document
 from mock_server.loader import read_document
 from mock_server.path_table import PathTable
 from mock_server.refs import Link, TooDeep, check_refs, escape, pointer, resolve
 from mock_server.structure import HTTP_METHODS as HTTP_METHODS
-from mock_server.structure import DocumentWarning as DocumentWarning
 from mock_server.structure import check_structure, methods
 from mock_server.validation import SchemaCompiler, SchemaValidator
 
@@ -165,7 +165,12 @@ def load_contract(
     try:
         loaded = read_document(file, allowed=tuple(Path(p) for p in allow_external_refs))
         contract = contract_from_dict(
-            loaded.document, source=str(file), strict=strict, _timings=loaded.timings, _refs=loaded.refs
+            loaded.document,
+            source=str(file),
+            strict=strict,
+            _timings=loaded.timings,
+            _refs=loaded.refs,
+            _warnings=loaded.warnings,
         )
     finally:
         if collecting:
@@ -181,9 +186,10 @@ def contract_from_dict(
     strict: bool = False,
     _timings: dict[str, float] | None = None,
     _refs: list[tuple[dict[str, Any], Link]] | None = None,
+    _warnings: Sequence[DocumentWarning] = (),
 ) -> Contract:
     try:
-        return _compile(document, source, strict, dict(_timings or {}), _refs)
+        return _compile(document, source, strict, dict(_timings or {}), _refs, list(_warnings))
     except TooDeep as exc:
         raise ContractError(source, str(exc), pointer=pointer(exc.link)) from None
     except RecursionError:
@@ -196,10 +202,10 @@ def _compile(
     strict: bool,
     timings: dict[str, float],
     refs: list[tuple[dict[str, Any], Link]] | None,
+    warnings: list[DocumentWarning],
 ) -> Contract:
     clock = _Clock(timings)
     version = _version(document, source)
-    warnings: list[DocumentWarning] = []
     if not re.fullmatch(r"3\.[012]\.\d+", version):
         warnings.append(
             DocumentWarning("/openapi", f"openapi {version!r} has no patch number; read as {version}.x")
@@ -391,7 +397,7 @@ class _Builder:
             shared = item.get("parameters") or []
             for method in methods(self.version):
                 if method in item:
-                    yield self.operation(path, method, item[method], shared)
+                    yield self.operation(path, method, self.deref(item[method], ""), shared)
 
     def operation(self, path: str, method: str, op: dict[str, Any], shared: list[Any]) -> Operation:
         pointer = f"/paths/{escape(path)}/{method}"

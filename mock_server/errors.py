@@ -6,9 +6,14 @@
      └── UsageError           a command-line value that makes no sense
 
 User-facing code (the CLIs) catches `MockError` only and prints `str(error)`: one line.
+
+A problem in a document that does not stop serving is not raised: it is a `DocumentWarning`,
+returned with the loaded contract (the CLIs print one line each; `--strict` raises the first).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 
 class MockError(Exception):
@@ -28,3 +33,12 @@ class ContractError(MockError):
 
 class UsageError(MockError):
     pass
+
+
+@dataclass(frozen=True)
+class DocumentWarning:
+    pointer: str
+    message: str
+
+    def line(self, source: str) -> str:
+        return f"{source} at {self.pointer or '/'}: {self.message}"

@@ -23,11 +23,11 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from mock_server.errors import ContractError
-from mock_server.refs import MAX_DEPTH, Link, TooDeep, escape, pointer, ref_holders
+from mock_server.errors import ContractError, DocumentWarning
+from mock_server.refs import MAX_DEPTH, Link, TooDeep, escape, inline_map_refs, pointer, ref_holders
 
 BUNDLE_KEY = "x-bundled"
-MAX_FILES = 500
+MAX_FILES = 10_000  # DigitalOcean's document is some 2,900 files
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 # YAML aliases share nodes; expanded (as JSON, or by any walk), `&a [*b, *b, …]` grows exponentially.
 MAX_EXPANDED_NODES = 20_000_000
@@ -67,6 +67,7 @@ class Loaded:
     # Every object holding a `$ref` (bundled files' too), so the checks need not walk again.
     refs: list[tuple[dict[str, Any], Link]]
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[DocumentWarning] = field(default_factory=list)
 
 
 def read_document(path: Path, *, allowed: tuple[Path, ...] = ()) -> Loaded:
@@ -79,9 +80,10 @@ def read_document(path: Path, *, allowed: tuple[Path, ...] = ()) -> Loaded:
     parsed_at = time.perf_counter()
     bundler = _Bundler(root, str(path), allowed, len(text.encode("utf-8", "surrogatepass")))
     refs = bundler.bundle(document)
+    warnings = inline_map_refs(document, refs, str(path))
     done = time.perf_counter()
     timings = {"read": read_at - started, "parse": parsed_at - read_at, "find references": done - parsed_at}
-    return Loaded(document, [root, *bundler.files], refs, timings)
+    return Loaded(document, [root, *bundler.files], refs, timings, warnings)
 
 
 def _read(file: Path, source: str, budget: list[int]) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from mock_server.errors import ContractError
+from mock_server.errors import ContractError, DocumentWarning
 
 # Real documents nest a few dozen levels; schemas are compiled (and answers generated) by
 # recursive code, a few frames per level, under Python's limit of 1000 frames.
@@ -177,3 +177,38 @@ def _check_cycles(aliases: dict[str, str | None], first_seen: dict[str, Link], s
             on_chain.add(ref)
             ref = aliases.get(ref)
         done.update(chain)
+
+
+# Maps of schemas by name. A `$ref` standing for the whole map (`properties: {$ref: …}`) is not
+# JSON Schema, but documents split over files write it (DigitalOcean's do), meaning "these
+# properties": bundlers inline it, and so does the loader.
+SCHEMA_MAPS = frozenset({"properties", "patternProperties", "$defs", "definitions", "dependentSchemas"})
+
+
+def inline_map_refs(
+    document: dict[str, Any], holders: list[tuple[dict[str, Any], Link]], source: str
+) -> list[DocumentWarning]:
+    warnings: list[DocumentWarning] = []
+    for node, link in holders:
+        ref = node.get("$ref")
+        if link is None or link[0] not in SCHEMA_MAPS or not isinstance(ref, str) or not ref.startswith("#"):
+            continue
+        at = pointer(link)
+        target: Any = node
+        seen: set[str] = set()
+        while isinstance(target, dict) and isinstance(target.get("$ref"), str) and target["$ref"] not in seen:
+            seen.add(target["$ref"])
+            try:
+                target = resolve(document, target["$ref"])
+            except KeyError:
+                raise ContractError(source, f"$ref {ref!r} points nowhere", pointer=at + "/$ref") from None
+        if not isinstance(target, dict) or "$ref" in target:
+            raise ContractError(
+                source, f"$ref {ref!r} does not name a map of {link[0]}", pointer=at + "/$ref"
+            )
+        rest = {key: value for key, value in node.items() if key != "$ref"}
+        node.clear()
+        node.update(target)
+        node.update(rest)
+        warnings.append(DocumentWarning(at, f"a $ref in place of the {link[0]} map; its target inlined"))
+    return warnings

@@ -12,24 +12,14 @@ document and most of what it finds does not stop a mock. The full check runs und
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-from mock_server.errors import ContractError
+from mock_server.errors import ContractError, DocumentWarning
 from mock_server.refs import escape, resolve
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 HTTP_METHODS_32 = (*HTTP_METHODS, "query")  # OpenAPI 3.2 adds QUERY
 LOCATIONS = ("path", "query", "header", "cookie")
-
-
-@dataclass(frozen=True)
-class DocumentWarning:
-    pointer: str
-    message: str
-
-    def line(self, source: str) -> str:
-        return f"{source} at {self.pointer or '/'}: {self.message}"
 
 
 def methods(version: str) -> tuple[str, ...]:
@@ -115,8 +105,10 @@ class _Checker:
         for method in methods(self.version):
             if method not in item:
                 continue
-            op_pointer = f"{item_pointer}/{method}"
-            op = self.object(item[method], op_pointer, "an operation")
+            # Not in the specification, but common in documents split over files: an operation
+            # that is a `$ref` to another file.
+            op, op_pointer, _ = self.deref(item[method], f"{item_pointer}/{method}")
+            op = self.object(op, op_pointer, "an operation")
             op_id = op.get("operationId")
             if op_id is not None:
                 if str(op_id) in operation_ids:

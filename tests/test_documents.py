@@ -536,3 +536,25 @@ def test_path_table_prefers_concrete_paths_then_fewer_variables() -> None:
     assert table.match("/a/z/") is None  # an empty segment fills no variable
     assert table.match("/a/z/c/d") is None
     assert table.match("/b") is None
+
+
+def test_a_ref_standing_for_a_properties_map_is_inlined_with_a_warning(tmp_path: Path) -> None:
+    # As DigitalOcean's files write it: `properties: {$ref: 'attributes.yml#/ids'}`.
+    (tmp_path / "attributes.yml").write_text("ids:\n  droplet_ids: {type: array, items: {type: integer}}\n")
+    body = {"type": "object", "required": ["droplet_ids"], "properties": {"$ref": "attributes.yml#/ids"}}
+    document = minimal(
+        paths={"/lb": {"post": op(requestBody={"content": {"application/json": {"schema": body}}})}}
+    )
+    spec = tmp_path / "api.json"
+    spec.write_text(json.dumps(document))
+    contract = load_contract(spec)
+    assert [(w.pointer, w.message) for w in contract.warnings] == [
+        (
+            "/paths/~1lb/post/requestBody/content/application~1json/schema/properties",
+            "a $ref in place of the properties map; its target inlined",
+        )
+    ]
+    validator = contract.find("post", "/lb").body.validator  # type: ignore[union-attr]
+    assert validator is not None
+    assert validator.is_valid({"droplet_ids": [1, 2]})
+    assert validator.errors({"droplet_ids": ["x"]}, ("body",))[0]["loc"] == ["body", "droplet_ids", 0]
