@@ -86,17 +86,24 @@ def read_document(path: Path, *, allowed: tuple[Path, ...] = ()) -> Loaded:
     return Loaded(document, [root, *bundler.files], refs, timings, warnings)
 
 
-def _read(file: Path, source: str, budget: list[int]) -> str:
+def _read(file: Path, source: str, budget: list[int], *, regular: bool = False) -> str:
+    """The file's text, counted against the budget of bytes. Read with a bound, not trusting its
+    size: `/dev/zero` or a growing file stop at the budget. Referenced files must be regular
+    files (a FIFO would wait forever); the root document may come from a pipe."""
+    too_big = f"larger than the {MAX_TOTAL_BYTES // 2**20} MiB a document may total"
     try:
-        size = file.stat().st_size
         if file.is_dir():
             raise ContractError(source, "is a directory, not an OpenAPI document")
-        if size > budget[0]:
-            raise ContractError(
-                source, f"larger than the {MAX_TOTAL_BYTES // 2**20} MiB a document may total"
-            )
-        budget[0] -= size
-        return file.read_text(encoding="utf-8-sig")
+        if regular and file.exists() and not file.is_file():
+            raise ContractError(source, "not a regular file")
+        if file.is_file() and file.stat().st_size > budget[0]:
+            raise ContractError(source, too_big)
+        with file.open("rb") as stream:
+            data = stream.read(budget[0] + 1)
+        if len(data) > budget[0]:
+            raise ContractError(source, too_big)
+        budget[0] -= len(data)
+        return data.decode("utf-8-sig")
     except FileNotFoundError:
         raise ContractError(source, "no such file") from None
     except IsADirectoryError:
@@ -251,15 +258,13 @@ class _Bundler:
         return target.as_posix().lstrip("/")
 
     def _load(self, target: Path, ref: str, pointer: str) -> Any:
-        if target == self.root:
-            return None
         if len(self.files) >= MAX_FILES:
             raise ContractError(
                 self.source, f"$ref {ref!r}: more than {MAX_FILES} files referenced", pointer=pointer
             )
         self.files.append(target)
         where = f"{self.source}: $ref {ref!r} at {pointer or '/'}"
-        text = _read(target, where, self.budget)
+        text = _read(target, where, self.budget, regular=True)
         try:
             return _parse_any(text, target)
         except ContractError as exc:
