@@ -212,7 +212,8 @@ def _compile(
         )
     referenced = check_refs(document, source, refs)
     clock.lap("check references")
-    warnings += check_structure(document, source, version)
+    found, ignored = check_structure(document, source, version)
+    warnings += found
     clock.lap("check structure")
     if strict:
         if warnings:
@@ -224,6 +225,8 @@ def _compile(
         _check_document(document, source, version)
         clock.lap("openapi-spec-validator")
     normalized = _copy(document)
+    for at, key in ignored:
+        resolve(normalized, "#" + at, uri=False).pop(key, None)
     if version.startswith("3.0"):
         _openapi30_to_json_schema(normalized)
     clock.lap("normalize schemas")

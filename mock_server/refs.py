@@ -103,12 +103,13 @@ def ref_holders(data: Any, link: Link = None) -> list[tuple[dict[str, Any], Link
     return found
 
 
-def resolve(document: Any, ref: str) -> Any:
-    """The value a local `$ref` ('#/a/b') names; KeyError when there is none."""
+def resolve(document: Any, ref: str, *, uri: bool = True) -> Any:
+    """The value a local `$ref` ('#/a/b') names; KeyError when there is none. With `uri=False`,
+    `ref` is '#' and a plain JSON pointer, not percent-encoded as a URI fragment is."""
     if not ref.startswith("#"):
         raise KeyError(ref)
     node = document
-    fragment = unquote(ref[1:])
+    fragment = unquote(ref[1:]) if uri else ref[1:]
     if not fragment:
         return node
     if not fragment.startswith("/"):

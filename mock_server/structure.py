@@ -34,6 +34,7 @@ class _Checker:
         self.warnings: list[DocumentWarning] = []
         self._seen: set[str] = set()  # pointers of shared components already checked
         self._operation_ids: dict[str, str] = {}
+        self.ignored: list[tuple[str, str]] = []  # (pointer of a map, key) left out of what is served
 
     def fail(self, pointer: str, message: str) -> ContractError:
         return ContractError(self.source, message, pointer=pointer or "/")
@@ -183,8 +184,12 @@ class _Checker:
     def content(self, raw: Any, pointer: str) -> None:
         for media_type, media in self.object(raw, pointer, "content").items():
             at = f"{pointer}/{escape(str(media_type))}"
-            media = self.object(media if media is not None else {}, at, "a media type")
-            if "schema" in media:
+            if media is not None and not isinstance(media, dict):
+                # e.g. a `description` written one level too deep, inside `content`
+                self.warn(at, f"{media_type!r} in content is not a media type object; ignored")
+                self.ignored.append((pointer, str(media_type)))
+                continue
+            if media is not None and "schema" in media:
                 self.schema(media["schema"], f"{at}/schema")
 
     def schema(self, raw: Any, pointer: str) -> None:
@@ -217,8 +222,13 @@ class _Checker:
                     raise self.fail(f"{pointer}/{i}", f"unknown security scheme {name!r}")
 
 
-def check_structure(document: dict[str, Any], source: str, version: str) -> list[DocumentWarning]:
-    return _Checker(document, source, version).run()
+def check_structure(
+    document: dict[str, Any], source: str, version: str
+) -> tuple[list[DocumentWarning], list[tuple[str, str]]]:
+    """The warnings, and the entries (map pointer, key) to leave out when serving."""
+    checker = _Checker(document, source, version)
+    warnings = checker.run()
+    return warnings, checker.ignored
 
 
 def _kind(value: Any) -> str:

@@ -569,3 +569,28 @@ def test_a_referenced_file_must_be_a_regular_file(tmp_path: Path) -> None:
         ContractError, match=re.escape("pipe.yaml#/A' at /components/schemas/A/$ref: not a regular file")
     ):
         load_contract(spec)
+
+
+def test_a_content_entry_that_is_not_a_media_type_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    # A `description` written one level too deep, as in some of Prism's own test documents.
+    spec = tmp_path / "api.yaml"
+    spec.write_text(
+        "openapi: 3.0.2\npaths:\n  /pets/100% {id}:\n    get:\n      parameters:\n"
+        "        - {in: path, name: id, required: true, schema: {type: number}}\n"
+        "      responses:\n        200:\n          content:\n            description: ok\n"
+        "            application/json:\n              schema: {type: string, enum: [ok]}\n"
+    )
+    contract = load_contract(spec)
+    assert [(w.pointer, w.message) for w in contract.warnings][1:] == [
+        ("/paths/~1pets~1100% {id}/get/responses/200", "a response without description"),
+        (
+            "/paths/~1pets~1100% {id}/get/responses/200/content/description",
+            "'description' in content is not a media type object; ignored",
+        ),
+    ]
+    client = Client(create_app(contract, settings=Settings(seed=1)))
+    try:
+        answer = client.request("GET", "/pets/100%25%207")
+        assert (answer.status_code, answer.json()) == (200, "ok")
+    finally:
+        client.close()
