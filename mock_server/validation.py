@@ -67,8 +67,17 @@ class SchemaCompiler:
         if not isinstance(schema, dict):
             return jsonschema_rs.validator_for(schema, validate_formats=True)
         if self._registry is None:
-            self._registry = jsonschema_rs.Registry([(ROOT_URI, self.root)], draft=jsonschema_rs.Draft202012)
-        return jsonschema_rs.validator_for(rebase(schema), registry=self._registry, validate_formats=True)
+            self._registry = jsonschema_rs.Registry(
+                [(ROOT_URI, self.root)], draft=jsonschema_rs.Draft202012, retriever=_never_fetch
+            )
+        return jsonschema_rs.validator_for(
+            rebase(schema), registry=self._registry, retriever=_never_fetch, validate_formats=True
+        )
+
+
+def _never_fetch(uri: str) -> Any:
+    # Every file a document names was bundled by the loader; nothing is fetched while compiling.
+    raise ValueError(f"{uri} is not part of the document; references are not fetched")
 
 
 def _canonical(schema: Any) -> bytes:

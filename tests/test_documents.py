@@ -192,6 +192,24 @@ BROKEN: list[tuple[str, str, str, list[str]]] = [
         ["at /components/schemas/A/items/items/", "nested deeper than 150 levels"],
     ),
     (
+        "unknown-schema-identifier",
+        "a.json",
+        as_json(
+            minimal(
+                paths={
+                    "/a": {
+                        "post": op(
+                            requestBody={
+                                "content": {"application/json": {"schema": {"$ref": "urn:example:pet"}}}
+                            }
+                        )
+                    }
+                }
+            )
+        ),
+        ["at /paths/~1a/post/requestBody:", "schema cannot be compiled", "urn:example:pet", "not fetched"],
+    ),
+    (
         "api-key-without-name",
         "a.json",
         as_json(minimal(components={"securitySchemes": {"k": {"type": "apiKey", "in": "header"}}})),
