@@ -1,8 +1,8 @@
 """Path templates (`/items/{item_id}`) → whatever is served there, matched segment by segment.
 
 Built once per document, in time linear in its paths: no regular expression is compiled for a
-template whose variables fill whole segments (nearly all of them). A request is compared only
-with the templates of the same number of segments and the same first segment, so matching does
+template whose variables fill whole segments (nearly all of them). Templates sit in a trie of
+segments, so a request is compared only with the templates its segments fit, and matching does
 not grow with the size of the document either.
 
 OpenAPI's rule: a concrete path wins over a templated one; among templates, fewer variables
@@ -51,10 +51,22 @@ class _Template(Generic[T]):
         return params
 
 
+class _Node(Generic[T]):
+    __slots__ = ("ends", "literal", "mixed", "variable")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Node[T]] = {}
+        self.variable: _Node[T] | None = None  # a whole segment that is one variable
+        self.mixed: dict[str, _Node[T]] = {}  # by the segment's pattern (`{name}.{ext}`)
+        self.ends: list[_Template[T]] = []
+
+
 class PathTable(Generic[T]):
+    """Templates in a trie of segments: a request walks only the branches its segments fit."""
+
     def __init__(self) -> None:
         self._literal: dict[str, T] = {}
-        self._buckets: dict[tuple[int, str | None], list[_Template[T]]] = {}
+        self._root: _Node[T] = _Node()
         self._count = 0
 
     def add(self, template: str, value: T) -> None:
@@ -63,35 +75,59 @@ class PathTable(Generic[T]):
             return
         segments = template.split("/")
         parsed = [_segment(segment) for segment in segments]
-        literals = [literal for literal, _, _, _ in parsed]
-        names = [name for _, name, _, _ in parsed]
-        mixed = [regex for _, _, regex, _ in parsed]
-        variables = sum(count for _, _, _, count in parsed)
-        entry = _Template(tuple(literals), tuple(names), tuple(mixed), variables, self._count, value)
+        entry = _Template(
+            tuple(literal for literal, _, _, _ in parsed),
+            tuple(name for _, name, _, _ in parsed),
+            tuple(regex for _, _, regex, _ in parsed),
+            sum(count for _, _, _, count in parsed),
+            self._count,
+            value,
+        )
         self._count += 1
-        self._buckets.setdefault((len(segments), _first(segments, literals)), []).append(entry)
+        node = self._root
+        for segment, (literal, name, _, _) in zip(segments, parsed, strict=True):
+            if literal is not None:
+                node = node.literal.setdefault(literal, _Node())
+            elif name is not None:
+                if node.variable is None:
+                    node.variable = _Node()
+                node = node.variable
+            else:
+                node = node.mixed.setdefault(_VARIABLE.sub("{}", segment), _Node())
+        node.ends.append(entry)
 
     def finish(self) -> None:
-        for bucket in self._buckets.values():
-            bucket.sort(key=lambda t: (t.variables, t.order))
+        pass  # kept for callers: the trie needs no final step
 
     def match(self, path: str) -> tuple[T, dict[str, str]] | None:
         found = self._literal.get(path)
         if found is not None:
             return found, {}
         segments = path.split("/")
-        first = segments[1] if len(segments) > 1 else None
-        candidates = self._buckets.get((len(segments), first), [])
-        anywhere = self._buckets.get((len(segments), None), [])
-        if candidates and anywhere:
-            candidates = sorted([*candidates, *anywhere], key=lambda t: (t.variables, t.order))
-        elif anywhere:
-            candidates = anywhere
-        for template in candidates:
+        # Every template the segments fit competes on OpenAPI's order; a mixed segment's pattern
+        # (`{name}.{ext}`) is checked last, by the template itself.
+        for template in sorted(self._candidates(segments), key=lambda t: (t.variables, t.order)):
             params = template.match(segments)
             if params is not None:
                 return template.value, params
         return None
+
+    def _candidates(self, segments: list[str]) -> list[_Template[T]]:
+        found: list[_Template[T]] = []
+        stack: list[tuple[_Node[T], int]] = [(self._root, 0)]
+        while stack:
+            node, depth = stack.pop()
+            if depth == len(segments):
+                found.extend(node.ends)
+                continue
+            segment = segments[depth]
+            child = node.literal.get(segment)
+            if child is not None:
+                stack.append((child, depth + 1))
+            if node.variable is not None and segment:
+                stack.append((node.variable, depth + 1))
+            stack.extend((mixed, depth + 1) for mixed in node.mixed.values())
+        return found
 
 
 def _segment(
@@ -106,8 +142,3 @@ def _segment(
     parts = _VARIABLE.split(segment)
     pattern = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
     return None, None, (re.compile(pattern), tuple(parts[1::2])), len(parts) // 2
-
-
-def _first(segments: list[str], literals: list[str | None]) -> str | None:
-    # Templates bucket by their first segment after the leading "/", when it is literal.
-    return literals[1] if len(segments) > 1 else None

@@ -553,6 +553,7 @@ def test_path_table_prefers_concrete_paths_then_fewer_variables() -> None:
     assert table.match("/q/b/c") == ("/{any}/b/c", {"any": "q"})
     assert table.match("/files/report.tar.gz") == ("/files/{name}.{ext}", {"name": "report.tar", "ext": "gz"})
     assert table.match("/a/z/") is None  # an empty segment fills no variable
+    assert table.match("/files/report") is None  # the mixed segment's pattern must fit
     assert table.match("/a/z/c/d") is None
     assert table.match("/b") is None
 
@@ -612,3 +613,14 @@ def test_a_content_entry_that_is_not_a_media_type_is_ignored_with_a_warning(tmp_
         assert (answer.status_code, answer.json()) == (200, "ok")
     finally:
         client.close()
+
+
+def test_path_table_ties_go_to_the_document_order() -> None:
+    table: PathTable[str] = PathTable()
+    for template in ["/a/{x}/c", "/a/b/{y}"]:
+        table.add(template, template)
+    assert table.match("/a/b/c") == ("/a/{x}/c", {"x": "b"})
+    reverse: PathTable[str] = PathTable()
+    for template in ["/a/b/{y}", "/a/{x}/c"]:
+        reverse.add(template, template)
+    assert reverse.match("/a/b/c") == ("/a/b/{y}", {"y": "c"})
