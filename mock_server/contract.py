@@ -243,7 +243,6 @@ def _compile(
         by_path.setdefault(op.path, {})[op.method] = op
     for path, by_method in by_path.items():
         contract._paths.add(path, (by_method, tuple(m.upper() for m in by_method)))
-    contract._paths.finish()
     clock.lap("route table")
     contract.timings = timings
     return contract

@@ -96,9 +96,6 @@ class PathTable(Generic[T]):
                 node = node.mixed.setdefault(_VARIABLE.sub("{}", segment), _Node())
         node.ends.append(entry)
 
-    def finish(self) -> None:
-        pass  # kept for callers: the trie needs no final step
-
     def match(self, path: str) -> tuple[T, dict[str, str]] | None:
         found = self._literal.get(path)
         if found is not None:

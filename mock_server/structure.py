@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
 from mock_server.errors import ContractError, DocumentWarning
 from mock_server.refs import escape, resolve
@@ -48,7 +49,7 @@ class _Checker:
         while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
             ref = node["$ref"]
             node = resolve(self.document, ref)
-            pointer = ref[1:]
+            pointer = unquote(ref[1:])  # a URI fragment; reported as the plain pointer
         first = pointer not in self._seen
         self._seen.add(pointer)
         return node, pointer, not first
@@ -75,6 +76,9 @@ class _Checker:
             for i, server in enumerate(servers):
                 if not isinstance(server.get("url", ""), str):
                     raise self.fail(f"/servers/{i}/url", "a server url must be a string")
+                variables = self.object(server.get("variables", {}), f"/servers/{i}/variables", "variables")
+                for name, variable in variables.items():
+                    self.object(variable, f"/servers/{i}/variables/{escape(str(name))}", "a server variable")
         components = self.object(doc.get("components", {}), "/components", "components")
         for kind, value in components.items():
             if not kind.startswith("x-"):

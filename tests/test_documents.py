@@ -546,7 +546,6 @@ def test_path_table_prefers_concrete_paths_then_fewer_variables() -> None:
     table: PathTable[str] = PathTable()
     for template in ["/a/{x}/{y}", "/a/{x}/c", "/a/b/c", "/{any}/b/c", "/files/{name}.{ext}", "/a/{x}"]:
         table.add(template, template)
-    table.finish()
     assert table.match("/a/b/c") == ("/a/b/c", {})
     assert table.match("/a/z/c") == ("/a/{x}/c", {"x": "z"})
     assert table.match("/a/z/q") == ("/a/{x}/{y}", {"x": "z", "y": "q"})
@@ -624,3 +623,22 @@ def test_path_table_ties_go_to_the_document_order() -> None:
     for template in ["/a/b/{y}", "/a/{x}/c"]:
         reverse.add(template, template)
     assert reverse.match("/a/b/c") == ("/a/b/{y}", {"y": "c"})
+
+
+def test_a_shared_response_named_with_percent_encoding_is_checked_and_served(tmp_path: Path) -> None:
+    document = minimal(
+        paths={"/a": {"get": {"responses": {"200": {"$ref": "#/components/responses/Just%20OK"}}}}},
+        components={
+            "responses": {
+                "Just OK": {
+                    "description": "ok",
+                    "content": {"description": "misplaced", "application/json": {}},
+                }
+            }
+        },
+    )
+    spec = tmp_path / "api.json"
+    spec.write_text(json.dumps(document))
+    contract = load_contract(spec)
+    assert [w.pointer for w in contract.warnings] == ["/components/responses/Just OK/content/description"]
+    assert list(contract.find("get", "/a").responses) == ["200"]
