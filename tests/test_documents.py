@@ -642,3 +642,24 @@ def test_a_shared_response_named_with_percent_encoding_is_checked_and_served(tmp
     contract = load_contract(spec)
     assert [w.pointer for w in contract.warnings] == ["/components/responses/Just OK/content/description"]
     assert list(contract.find("get", "/a").responses) == ["200"]
+
+
+@pytest.mark.parametrize(
+    ("args", "prog"),
+    [
+        (["fixtures", "--out", "OUT"], "meibel-mock"),
+        (["proxy", "--upstream", "http://127.0.0.1:9", "--port", "0"], "meibel-mock proxy"),
+    ],
+    ids=["fixtures", "proxy"],
+)
+def test_every_command_that_reads_a_document_takes_strict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], prog: str
+) -> None:
+    spec = tmp_path / "sloppy.json"
+    spec.write_text(json.dumps(SLOPPY))
+    argv = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    code, err = run_cli([*argv, "--spec", str(spec), "--strict"], capsys)
+    assert code == 2
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"{prog}: error: {spec} at /openapi: ")
+    assert err.endswith("(and 6 more) (refused under --strict)\n")
