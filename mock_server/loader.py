@@ -43,7 +43,15 @@ class _Loader(_YAML_BASE):  # type: ignore[valid-type,misc]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
 
+    duplicates: list[tuple[int, str]]  # (line, key): YAML keeps the last of repeated keys
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:  # the mapping's own keys; merged ones (<<) may be overridden
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    self.duplicates.append((key_node.start_mark.line + 1, key_node.value))
+                seen.add(key_node.value)
         self.flatten_mapping(node)
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -76,11 +84,12 @@ def read_document(path: Path, *, allowed: tuple[Path, ...] = ()) -> Loaded:
     root = path.resolve() if path.exists() else path
     text = _read(root, str(path), budget=[MAX_TOTAL_BYTES])
     read_at = time.perf_counter()
-    document = parse_document(text, str(path))
+    warnings: list[DocumentWarning] = []
+    document = parse_document(text, str(path), warnings)
     parsed_at = time.perf_counter()
-    bundler = _Bundler(root, str(path), allowed, len(text.encode("utf-8", "surrogatepass")))
+    bundler = _Bundler(root, str(path), allowed, len(text.encode("utf-8", "surrogatepass")), warnings)
     refs = bundler.bundle(document)
-    warnings = inline_map_refs(document, refs, str(path))
+    warnings += inline_map_refs(document, refs, str(path))
     done = time.perf_counter()
     timings = {"read": read_at - started, "parse": parsed_at - read_at}
     timings["find references"] = done - parsed_at - bundler.reading
@@ -117,8 +126,9 @@ def _read(file: Path, source: str, budget: list[int], *, regular: bool = False) 
         raise ContractError(source, f"cannot read: {exc.strerror or exc}") from None
 
 
-def parse_document(text: str, source: str) -> dict[str, Any]:
-    """JSON or YAML text → an object, or one line saying where it is broken."""
+def parse_document(text: str, source: str, warnings: list[DocumentWarning] | None = None) -> dict[str, Any]:
+    """JSON or YAML text → an object, or one line saying where it is broken. Problems that do not
+    stop reading (a repeated YAML key) are added to `warnings` when it is given."""
     looks_json = not source.endswith((".yaml", ".yml")) and text.lstrip()[:1] in ("{", "[")
     if looks_json or source.endswith(".json"):
         try:
@@ -130,20 +140,29 @@ def parse_document(text: str, source: str) -> dict[str, Any]:
         except RecursionError:
             raise ContractError(source, "not valid JSON: nested too deeply to be read") from None
     else:
-        data = _parse_yaml(text, source)
+        data = _parse_yaml(text, source, warnings)
     if not isinstance(data, dict):
         raise ContractError(source, "an OpenAPI document must be an object", pointer="")
     return data
 
 
-def _parse_yaml(text: str, source: str) -> Any:
+def _parse_yaml(
+    text: str, source: str, warnings: list[DocumentWarning] | None = None, label: str = ""
+) -> Any:
     loader = _Loader(text)
+    loader.duplicates = []
     try:
         node = loader.get_single_node()
         if node is None:
             return None
         _check_expansion(node, source)
-        return loader.construct_document(node)
+        data = loader.construct_document(node)
+        if warnings is not None:
+            warnings.extend(
+                DocumentWarning("", f"{label}line {line}: key {key!r} is repeated; the last one is used")
+                for line, key in loader.duplicates
+            )
+        return data
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -192,7 +211,10 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 class _Bundler:
-    def __init__(self, root: Path, source: str, allowed: tuple[Path, ...], size: int) -> None:
+    def __init__(
+        self, root: Path, source: str, allowed: tuple[Path, ...], size: int, warnings: list[DocumentWarning]
+    ) -> None:
+        self.warnings = warnings
         self.root = root
         self.source = source
         self.folders = (root.parent, *(folder.resolve() for folder in allowed))
@@ -271,14 +293,14 @@ class _Bundler:
         started = time.perf_counter()
         text = _read(target, where, self.budget, regular=True)
         try:
-            return _parse_any(text, target)
+            return _parse_any(text, target, self.warnings, f"{self.keys[target]}, ")
         except ContractError as exc:
             raise ContractError(str(target), exc.message) from None
         finally:
             self.reading += time.perf_counter() - started
 
 
-def _parse_any(text: str, target: Path) -> Any:
+def _parse_any(text: str, target: Path, warnings: list[DocumentWarning], label: str) -> Any:
     # Referenced files may hold any JSON value (a bare schema, a list of parameters).
     if target.suffix == ".json":
         try:
@@ -289,7 +311,7 @@ def _parse_any(text: str, target: Path) -> Any:
             ) from None
         except RecursionError:
             raise ContractError(str(target), "not valid JSON: nested too deeply to be read") from None
-    return _parse_yaml(text, str(target))
+    return _parse_yaml(text, str(target), warnings, label)
 
 
 def _fragment(fragment: str) -> str:

@@ -663,3 +663,25 @@ def test_every_command_that_reads_a_document_takes_strict(
     assert err.count("\n") == 1, err
     assert err.startswith(f"{prog}: error: {spec} at /openapi: ")
     assert err.endswith("(and 6 more) (refused under --strict)\n")
+
+
+def test_a_repeated_yaml_key_is_warned_but_a_merge_override_is_not(tmp_path: Path) -> None:
+    (tmp_path / "other.yaml").write_text("Name:\n  type: string\n  type: integer\n")
+    spec = tmp_path / "api.yaml"
+    spec.write_text(
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n"
+        "components:\n  schemas:\n"
+        "    Base: &base {type: object, description: base}\n"
+        "    Derived: {<<: *base, description: derived}\n"
+        "    Other: {$ref: 'other.yaml#/Name'}\n"
+        "    Twice: {type: string}\n"
+        "    Twice: {type: number}\n"
+    )
+    contract = load_contract(spec)
+    assert contract.warning_lines() == [
+        f"{spec} at /: line 10: key 'Twice' is repeated; the last one is used",
+        f"{spec} at /: other.yaml, line 3: key 'type' is repeated; the last one is used",
+    ]
+    schemas = contract.document["components"]["schemas"]
+    assert schemas["Derived"] == {"type": "object", "description": "derived"}
+    assert schemas["Twice"] == {"type": "number"}
