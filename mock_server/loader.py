@@ -132,7 +132,7 @@ def parse_document(text: str, source: str, warnings: list[DocumentWarning] | Non
     looks_json = not source.endswith((".yaml", ".yml")) and text.lstrip()[:1] in ("{", "[")
     if looks_json or source.endswith(".json"):
         try:
-            data = json.loads(text)
+            data = _parse_json(text, warnings)
         except json.JSONDecodeError as exc:
             raise ContractError(
                 source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
@@ -144,6 +144,25 @@ def parse_document(text: str, source: str, warnings: list[DocumentWarning] | Non
     if not isinstance(data, dict):
         raise ContractError(source, "an OpenAPI document must be an object", pointer="")
     return data
+
+
+def _parse_json(text: str, warnings: list[DocumentWarning] | None, label: str = "") -> Any:
+    if warnings is None:
+        return json.loads(text)
+
+    def keep_last(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        # json.loads keeps the last of repeated keys without a word; the author should hear of it.
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    message = f"{label}an object repeats key {key!r}; the last one is used"
+                    warnings.append(DocumentWarning("", message))
+                seen.add(key)
+        return out
+
+    return json.loads(text, object_pairs_hook=keep_last)
 
 
 def _parse_yaml(
@@ -304,7 +323,7 @@ def _parse_any(text: str, target: Path, warnings: list[DocumentWarning], label: 
     # Referenced files may hold any JSON value (a bare schema, a list of parameters).
     if target.suffix == ".json":
         try:
-            return json.loads(text)
+            return _parse_json(text, warnings, label)
         except json.JSONDecodeError as exc:
             raise ContractError(
                 str(target), f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"

@@ -685,3 +685,11 @@ def test_a_repeated_yaml_key_is_warned_but_a_merge_override_is_not(tmp_path: Pat
     schemas = contract.document["components"]["schemas"]
     assert schemas["Derived"] == {"type": "object", "description": "derived"}
     assert schemas["Twice"] == {"type": "number"}
+
+
+def test_a_repeated_json_key_is_warned(tmp_path: Path) -> None:
+    spec = tmp_path / "api.json"
+    spec.write_text('{"openapi": "3.1.0", "info": {"title": "a", "title": "b", "version": "1"}, "paths": {}}')
+    contract = load_contract(spec)
+    assert contract.warning_lines() == [f"{spec} at /: an object repeats key 'title'; the last one is used"]
+    assert contract.title == "b"
