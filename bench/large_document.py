@@ -9,8 +9,8 @@ Two synthetic documents, written to a temporary folder:
   reference each other), the shape of Box's document. Tells whether memory follows the document's
   size or operations times components.
 
-Each load runs in a fresh interpreter, so the RSS printed is the load's own (peak, from
-`ru_maxrss`, and current, from /proc). Phases are read from `mock_server.loader.Timings`.
+Each load runs in a fresh interpreter, so the RSS printed is the load's own (current and peak,
+from /proc/self/status). Phases are `Contract.timings`, measured by the loader.
 Nothing here touches the network.
 """
 
@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 
 PROBE = r"""
-import gc, json, resource, sys, time
+import gc, json, sys, time
 gc.disable()  # as meibel-mock does while it starts
 t0 = time.perf_counter()
 from mock_server.contract import load_contract
@@ -41,8 +41,9 @@ Engine(contract, Settings())
 t3 = time.perf_counter()
 timings = dict(getattr(contract, "timings", {}) or {})
 with open("/proc/self/status") as f:
-    rss = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    status = dict(line.split(":", 1) for line in f)
+# VmHWM, not ru_maxrss: a child's ru_maxrss starts from its parent's, which built the document.
+rss, peak = (int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
 print(json.dumps({"import_s": t1 - t0, "load_s": t2 - t1, "engine_s": t3 - t2, "phases": timings,
                   "operations": len(contract.operations), "rss_mib": rss, "peak_mib": peak}))
 """
