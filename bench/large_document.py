@@ -1,6 +1,7 @@
 """Load time and memory of large `--spec` documents, by phase.
 
-    python -m bench.large_document [--kind paths|shared|both] [--paths 17000] [--operations 300]
+    python -m bench.large_document [--kind paths|shared|both] [--paths 17000] [--components 200]
+                                   [--operations 300] [--serve]
 
 Two synthetic documents, written to a temporary folder:
 - `paths`: ~20 MB of JSON, 17,000 paths with two operations each over a modest components section
