@@ -1,10 +1,11 @@
 """meibel-mock: command-line arguments → settings → uvicorn.
 
-meibel-mock [--host H] [--port P] [--spec PATH] [--api-key KEY]... [--max-body BYTES]
-            [--cors-origin ORIGIN]... [--scenario NAME] [--seed N] [--log-level LEVEL]
+meibel-mock [--host H] [--port P] [--spec PATH [--strict] [--allow-external-refs DIR]...]
+            [--api-key KEY]... [--max-body BYTES] [--cors-origin ORIGIN]... [--scenario NAME]
+            [--seed N] [--log-level LEVEL]
             [--max-header-bytes BYTES] [--max-headers N] [--max-url BYTES] [--header-timeout S]
             [--body-timeout S] [--idle-timeout S] [--control-token TOKEN | --no-control] ...
-meibel-mock fixtures --out DIR [--spec PATH] [--seed N]
+meibel-mock fixtures --out DIR [--spec PATH [--strict] [--allow-external-refs DIR]...] [--seed N]
 meibel-mock proxy --upstream URL ... (proxy.py)
 """
 
@@ -26,7 +27,7 @@ from typing import Any
 from mock_server import __version__
 from mock_server import options as types
 from mock_server.chaos import parse_fault_code, parse_latency
-from mock_server.contract import Contract, load_contract
+from mock_server.contract import Contract
 from mock_server.control import TOKEN_HEADER, check_token
 from mock_server.cors import CorsPolicy, parse_origin
 from mock_server.engine import DEV_KEY, Settings
@@ -83,7 +84,10 @@ def _serve_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--port", type=types.port, default=8000, help="port (default 8000; 0 picks a free one)"
     )
-    parser.add_argument("--spec", help="an OpenAPI 3.0/3.1 document, JSON or YAML (default: the bundled one)")
+    parser.add_argument(
+        "--spec", help="an OpenAPI 3.0/3.1/3.2 document, JSON or YAML (default: the bundled one)"
+    )
+    types.add_document_options(parser)
     parser.add_argument(
         "--api-key",
         action="append",
@@ -166,7 +170,8 @@ def _serve_parser() -> argparse.ArgumentParser:
 def _fixtures_parser() -> argparse.ArgumentParser:
     parser = types.Parser(prog=f"{PROG} fixtures", description="Write one JSON file per scenario.")
     parser.add_argument("--out", required=True, help="directory to write into (created if missing)")
-    parser.add_argument("--spec", help="an OpenAPI 3.0/3.1 document (default: the bundled one)")
+    parser.add_argument("--spec", help="an OpenAPI 3.0/3.1/3.2 document (default: the bundled one)")
+    types.add_document_options(parser)
     parser.add_argument("--seed", type=_seed, default=0, help="seed for ids and timestamps (default 0)")
     return parser
 
@@ -182,7 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mock_server.fixtures import write_fixtures
 
             options = _fixtures_parser().parse_args(args[1:])
-            for path in write_fixtures(_contract(options.spec), Path(options.out), seed=options.seed):
+            for path in write_fixtures(
+                types.load_document(options, PROG), Path(options.out), seed=options.seed
+            ):
                 print(path)
             return 0
         return serve_mock(_serve_parser().parse_args(args))
@@ -191,10 +198,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-
-
-def _contract(spec: str | None) -> Contract:
-    return load_contract(spec)
 
 
 def serve_mock(options: argparse.Namespace) -> int:
@@ -227,17 +230,24 @@ def serve_mock(options: argparse.Namespace) -> int:
     )
     if options.watch and not options.spec:
         raise UsageError("--watch needs --spec: the bundled document does not change")
-    contract = _contract(options.spec)
-    app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
-    limits = types.server_limits(options)
-    sock = bind(options.host, options.port)
-    port = sock.getsockname()[1]
-    configure_logging(options.log_level)
-    text = banner(contract, settings, options.host, port, loopback=is_loopback(sock))
-    print(text, file=sys.stderr, flush=True)
-    # Everything built so far lives as long as the server: out of the collector's way.
-    gc.collect()
-    gc.freeze()
+    # Start-up builds millions of long-lived objects for a large document and no garbage cycles:
+    # the collector's full passes over that heap would cost seconds (see bench/large_document.py).
+    gc.disable()
+    try:
+        contract = types.load_document(options, PROG)
+        app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
+        limits = types.server_limits(options)
+        sock = bind(options.host, options.port)
+        port = sock.getsockname()[1]
+        configure_logging(options.log_level)
+        text = banner(contract, settings, options.host, port, loopback=is_loopback(sock))
+        print(text, file=sys.stderr, flush=True)
+        # Everything built so far lives as long as the server: out of the collector's way. (No
+        # gc.collect() first: start-up leaves little garbage, and a full pass over a large
+        # document's heap took seconds.)
+        gc.freeze()
+    finally:
+        gc.enable()
     serve(app, sock, log_level=options.log_level, limits=limits)
     return 0
 

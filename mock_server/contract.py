@@ -6,23 +6,31 @@ requirement, the path matcher) is computed here at start-up.
 
 from __future__ import annotations
 
-import copy
+import gc
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
+import jsonschema_rs
 
 from mock_server.errors import ContractError
-from mock_server.validation import SchemaValidator, compile_validator
+from mock_server.errors import DocumentWarning as DocumentWarning
+from mock_server.loader import parse_document as parse_document
+from mock_server.loader import read_document
+from mock_server.path_table import PathTable
+from mock_server.refs import Link, TooDeep, check_refs, escape, pointer, resolve
+from mock_server.structure import HTTP_METHODS as HTTP_METHODS
+from mock_server.structure import check_structure, methods
+from mock_server.validation import SchemaCompiler, SchemaValidator
 
 JSON = Any
-HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 BUNDLED_NAME = "api-v2.json"
 
 
@@ -84,7 +92,7 @@ class Operation:
     def response(self, status: str) -> ResponseSpec | None:
         return self.responses.get(status)
 
-    @property
+    @cached_property  # read for every operation at start-up and on every answer
     def success(self) -> ResponseSpec | None:
         for status in sorted(self.responses):
             if status.startswith("2"):
@@ -106,13 +114,17 @@ class Contract:
     schema_root: dict[str, Any]
     base_path: str
     operations: tuple[Operation, ...]
-    # path -> (operations by lower-case method, the Allow header's methods)
-    _literal: dict[str, tuple[dict[str, Operation], tuple[str, ...]]] = field(
-        default_factory=dict, repr=False
+    # path template -> (operations by lower-case method, the Allow header's methods)
+    _paths: PathTable[tuple[dict[str, Operation], tuple[str, ...]]] = field(
+        default_factory=PathTable, repr=False
     )
-    _templated: list[tuple[re.Pattern[str], tuple[dict[str, Operation], tuple[str, ...]]]] = field(
-        default_factory=list, repr=False
-    )
+    # Problems served around (see structure.py); the CLIs print one line each.
+    warnings: tuple[DocumentWarning, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict, repr=False)  # seconds per load phase
+    files: tuple[str, ...] = ()  # the files read: the document, then those its $refs named
+
+    def warning_lines(self) -> list[str]:
+        return [warning.line(self.source) for warning in self.warnings]
 
     @property
     def title(self) -> str:
@@ -123,18 +135,10 @@ class Contract:
             if not path.startswith(self.base_path + "/"):
                 return None
             path = path[len(self.base_path) :]
-        entry = self._literal.get(path)
-        params: dict[str, str] = {}
-        if entry is None:
-            for regex, candidate in self._templated:
-                found = regex.match(path)
-                if found:
-                    entry = candidate
-                    params = {_GROUPS.get(k, k): v for k, v in found.groupdict().items()}
-                    break
-            else:
-                return None
-        by_method, allowed = entry
+        found = self._paths.match(path)
+        if found is None:
+            return None
+        (by_method, allowed), params = found
         return Match(by_method.get(method.lower()), params, allowed)
 
     def find(self, method: str, path: str) -> Operation:
@@ -144,69 +148,139 @@ class Contract:
         raise KeyError(f"{method.upper()} {path}")
 
 
-def load_contract(path: str | Path | None = None) -> Contract:
-    """Read, check and compile the document at `path` (default: the bundled Meibel API v2)."""
+def load_contract(
+    path: str | Path | None = None, *, strict: bool = False, allow_external_refs: Sequence[str | Path] = ()
+) -> Contract:
+    """Read, check and compile the document at `path` (default: the bundled Meibel API v2).
+
+    Problems the mock can serve around come back in `Contract.warnings`; with `strict=True` they
+    are refused instead, and the document also goes through openapi-spec-validator's full check.
+    `allow_external_refs` names folders, besides the document's own, that `$ref`s may read from.
+    """
     file = Path(path) if path is not None else bundled_document_path()
-    source = str(file)
+    # Loading makes millions of objects and no garbage cycles: with the collector on, its full
+    # passes over the growing heap took a third of the load time of a 20 MB document.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ContractError(source, "no such file") from None
-    except IsADirectoryError:
-        raise ContractError(source, "is a directory, not an OpenAPI document") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractError(source, f"cannot read: {exc}") from None
-    return contract_from_dict(parse_document(text, source), source=source)
-
-
-def parse_document(text: str, source: str) -> dict[str, Any]:
-    try:
-        if source.endswith((".yaml", ".yml")):
-            data = yaml.safe_load(text)
-        else:
-            data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ContractError(
-            source, f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ContractError(source, f"not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise ContractError(source, "an OpenAPI document must be an object")
-    return data
-
-
-def contract_from_dict(document: dict[str, Any], *, source: str = "<document>") -> Contract:
-    version = str(document.get("openapi", ""))
-    if not re.fullmatch(r"3\.[01]\.\d+", version):
-        found = repr(document["openapi"]) if "openapi" in document else "none"
-        raise ContractError(
-            source, f"only OpenAPI 3.0 and 3.1 documents are supported (openapi: {found})", pointer="/openapi"
+        loaded = read_document(file, allowed=tuple(Path(p) for p in allow_external_refs))
+        contract = contract_from_dict(
+            loaded.document,
+            source=str(file),
+            strict=strict,
+            _timings=loaded.timings,
+            _refs=loaded.refs,
+            _warnings=loaded.warnings,
         )
-    _check_document(document, source, version)
-    normalized = copy.deepcopy(document)
-    if version.startswith("3.0"):
-        normalized = _openapi30_to_json_schema(normalized)
-    schema_root = {"components": normalized.get("components", {})}
-    builder = _Builder(normalized, schema_root, source)
-    operations = tuple(builder.operations())
-    contract = Contract(source, document, schema_root, _base_path(document), operations)
-    for path in {op.path for op in operations}:
-        by_method = {op.method: op for op in operations if op.path == path}
-        entry = (by_method, tuple(m.upper() for m in by_method))
-        if "{" in path:
-            contract._templated.append((_path_regex(path), entry))
-        else:
-            contract._literal[path] = entry
-    # OpenAPI: concrete paths win over templated ones; among templates, fewer variables first.
-    contract._templated.sort(key=lambda item: item[0].pattern.count("(?P<"))
+    finally:
+        if collecting:
+            gc.enable()
+    contract.files = tuple(str(f) for f in loaded.files)
     return contract
+
+
+def contract_from_dict(
+    document: dict[str, Any],
+    *,
+    source: str = "<document>",
+    strict: bool = False,
+    _timings: dict[str, float] | None = None,
+    _refs: list[tuple[dict[str, Any], Link]] | None = None,
+    _warnings: Sequence[DocumentWarning] = (),
+) -> Contract:
+    try:
+        return _compile(document, source, strict, dict(_timings or {}), _refs, list(_warnings))
+    except TooDeep as exc:
+        raise ContractError(source, str(exc), pointer=pointer(exc.link)) from None
+    except RecursionError:
+        raise ContractError(source, "nested too deeply to be read") from None
+
+
+def _compile(
+    document: dict[str, Any],
+    source: str,
+    strict: bool,
+    timings: dict[str, float],
+    refs: list[tuple[dict[str, Any], Link]] | None,
+    warnings: list[DocumentWarning],
+) -> Contract:
+    clock = _Clock(timings)
+    version = _version(document, source)
+    if not re.fullmatch(r"3\.[012]\.\d+", version):
+        warnings.append(
+            DocumentWarning("/openapi", f"openapi {version!r} has no patch number; read as {version}.x")
+        )
+    referenced = check_refs(document, source, refs)
+    clock.lap("check references")
+    found, ignored = check_structure(document, source, version)
+    warnings += found
+    clock.lap("check structure")
+    if strict:
+        if warnings:
+            more = f" (and {len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            first = warnings[0]
+            raise ContractError(
+                source, f"{first.message}{more} (refused under --strict)", pointer=first.pointer
+            )
+        _check_document(document, source, version)
+        clock.lap("openapi-spec-validator")
+    normalized = _copy(document)
+    for at, key in ignored:
+        resolve(normalized, "#" + at, uri=False).pop(key, None)
+    if version.startswith("3.0"):
+        _openapi30_to_json_schema(normalized)
+    clock.lap("normalize schemas")
+    # Validators and generators resolve references against this: what schemas can name.
+    schema_root = {key: normalized[key] for key in ("components", *sorted(referenced)) if key in normalized}
+    schema_root.setdefault("components", {})
+    builder = _Builder(normalized, schema_root, source, version)
+    operations = tuple(builder.operations())
+    clock.lap("compile operations")
+    contract = Contract(source, document, schema_root, _base_path(document), operations)
+    contract.warnings = tuple(warnings)
+    by_path: dict[str, dict[str, Operation]] = {}
+    for op in operations:
+        by_path.setdefault(op.path, {})[op.method] = op
+    for path, by_method in by_path.items():
+        contract._paths.add(path, (by_method, tuple(m.upper() for m in by_method)))
+    clock.lap("route table")
+    contract.timings = timings
+    return contract
+
+
+class _Clock:
+    def __init__(self, timings: dict[str, float]) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
+        self.last = now
+
+
+def _version(document: dict[str, Any], source: str) -> str:
+    raw = document.get("openapi")
+    version = str(raw) if isinstance(raw, str | float | int) and not isinstance(raw, bool) else ""
+    if re.fullmatch(r"3\.[012](\.\d+)?", version):
+        return version
+    if "swagger" in document and raw is None:
+        message = f"Swagger {document['swagger']} documents are not supported; only OpenAPI 3.0, 3.1 and 3.2"
+        raise ContractError(source, message, pointer="/swagger")
+    found = repr(raw) if raw is not None else "none"
+    raise ContractError(
+        source,
+        f"only OpenAPI 3.0, 3.1 and 3.2 documents are supported (openapi: {found})",
+        pointer="/openapi",
+    )
 
 
 _VALID_DOCUMENTS: set[str] = set()  # digests of documents already checked in this process
 
 
 def _check_document(document: dict[str, Any], source: str, version: str) -> None:
+    if version.startswith("3.2"):
+        return  # openapi-spec-validator has no 3.2 schema yet; the structural check applies
     # The meta-validation takes most of a second; an app, a test or a CLI run may load the same
     # document several times in one process.
     digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
@@ -223,11 +297,33 @@ def _validate_document(document: dict[str, Any], source: str, version: str) -> N
     try:
         error = next(iter(validator_cls(document).iter_errors()), None)
     except Exception as exc:  # the validator raises on unresolvable $refs and similar
-        raise ContractError(source, f"not a valid OpenAPI document: {exc}") from None
+        raise ContractError(
+            source, f"not a valid OpenAPI document: {str(exc).splitlines()[0][:200]}"
+        ) from None
     if error is not None:
-        pointer = "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in error.absolute_path)
-        message = str(error.message).splitlines()[0]
+        pointer = "".join("/" + escape(str(p)) for p in error.absolute_path)
+        message = str(error.message).splitlines()[0][:200]
         raise ContractError(source, f"not a valid OpenAPI document: {message}", pointer=pointer or "/")
+
+
+def _copy(document: dict[str, Any]) -> dict[str, Any]:
+    # The compiled tables must not share containers with the document served at /openapi.json.
+    # A round trip through the C JSON codec is several times faster than a Python walk (orjson's
+    # would be faster still, but writes NaN and Infinity as null); what JSON cannot hold (YAML's
+    # binary) takes the walk.
+    try:
+        copied: dict[str, Any] = json.loads(json.dumps(document))
+    except (TypeError, ValueError):
+        return dict(_deep_copy(document))
+    return copied
+
+
+def _deep_copy(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _deep_copy(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_deep_copy(item) for item in node]
+    return node
 
 
 def _base_path(document: dict[str, Any]) -> str:
@@ -238,83 +334,81 @@ def _base_path(document: dict[str, Any]) -> str:
     return urlsplit(url).path.rstrip("/")
 
 
-def _path_regex(template: str) -> re.Pattern[str]:
-    parts = re.split(r"\{([^}]+)\}", template)
-    pattern = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{_group(part)}>[^/]+)" for i, part in enumerate(parts)
-    )
-    return re.compile(f"^{pattern}$")
-
-
-_GROUPS: dict[str, str] = {}  # regex group name -> path variable name, where they differ
-
-
-def _group(name: str) -> str:
-    # Path variable names may hold characters a regex group name cannot.
-    if name.isidentifier():
-        return name
-    group = "_" + re.sub(r"\W", "_", name) + f"_{len(_GROUPS)}"
-    _GROUPS[group] = name
-    return group
-
-
-def _openapi30_to_json_schema(node: Any) -> Any:
-    """Rewrite 3.0 schema dialect (nullable, boolean exclusive bounds) into JSON Schema 2020-12."""
-    if isinstance(node, list):
-        return [_openapi30_to_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    out = {key: _openapi30_to_json_schema(value) for key, value in node.items()}
-    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
-        if out.get(exclusive) is True and bound in out:
-            out[exclusive] = out.pop(bound)
-        elif out.get(exclusive) is False:
-            del out[exclusive]
-    if out.pop("nullable", None) is True:
-        if isinstance(out.get("type"), str):
-            out["type"] = [out["type"], "null"]
-            if "enum" in out and None not in out["enum"]:
-                out["enum"] = [*out["enum"], None]
-        else:
-            out = {"anyOf": [out, {"type": "null"}]}
-    return out
+def _openapi30_to_json_schema(document: dict[str, Any]) -> None:
+    """Rewrite 3.0 schema dialect (nullable, boolean exclusive bounds) into JSON Schema 2020-12,
+    in place, in one pass over the (copied) document."""
+    stack: list[Any] = [document]
+    while stack:
+        node = stack.pop()
+        if type(node) is list:
+            stack.extend(item for item in node if type(item) is dict or type(item) is list)
+            continue
+        if type(node) is not dict:
+            continue
+        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+            if node.get(exclusive) is True and bound in node:
+                node[exclusive] = node.pop(bound)
+            elif node.get(exclusive) is False:
+                del node[exclusive]
+        if node.get("nullable") is True:
+            del node["nullable"]
+            if isinstance(node.get("type"), str):
+                node["type"] = [node["type"], "null"]
+                if "enum" in node and isinstance(node["enum"], list) and None not in node["enum"]:
+                    node["enum"] = [*node["enum"], None]
+            else:
+                inner = dict(node)
+                node.clear()
+                node["anyOf"] = [inner, {"type": "null"}]
+        elif "nullable" in node and node["nullable"] is False:
+            del node["nullable"]
+        stack.extend(value for value in node.values() if type(value) is dict or type(value) is list)
 
 
 class _Builder:
-    def __init__(self, document: dict[str, Any], schema_root: dict[str, Any], source: str) -> None:
+    def __init__(
+        self, document: dict[str, Any], schema_root: dict[str, Any], source: str, version: str
+    ) -> None:
         self.document = document
         self.schema_root = schema_root
         self.source = source
+        self.version = version
         self.schemes: dict[str, Any] = document.get("components", {}).get("securitySchemes", {})
+        self.compiler = SchemaCompiler(schema_root)
 
     def deref(self, node: Any, pointer: str) -> Any:
-        seen = set()
-        while isinstance(node, dict) and "$ref" in node:
-            ref = node["$ref"]
-            if not isinstance(ref, str) or not ref.startswith("#/") or ref in seen:
-                raise ContractError(self.source, f"unsupported or circular $ref {ref!r}", pointer=pointer)
-            seen.add(ref)
-            node = self.document
-            for part in ref[2:].split("/"):
-                part = part.replace("~1", "/").replace("~0", "~")
-                if not isinstance(node, dict) or part not in node:
-                    raise ContractError(self.source, f"$ref {ref!r} points nowhere", pointer=pointer)
-                node = node[part]
+        # References were checked (they resolve, without cycles) before the builder runs.
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
+            node = resolve(self.document, node["$ref"])
         return node
+
+    def validator(self, schema: Any, pointer: str) -> SchemaValidator:
+        try:
+            return self.compiler.validator(schema)
+        except (ValueError, TypeError, jsonschema_rs.ReferencingError) as exc:
+            message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise ContractError(
+                self.source, f"schema cannot be compiled: {message}", pointer=pointer
+            ) from None
 
     def operations(self) -> Iterator[Operation]:
         for path, item in (self.document.get("paths") or {}).items():
-            item = self.deref(item, f"/paths/{_escape(path)}")
-            shared = item.get("parameters", [])
-            for method in HTTP_METHODS:
+            if str(path).startswith("x-"):
+                continue
+            item = self.deref(item, f"/paths/{escape(path)}")
+            shared = item.get("parameters") or []
+            for method in methods(self.version):
                 if method in item:
-                    yield self.operation(path, method, item[method], shared)
+                    yield self.operation(path, method, self.deref(item[method], ""), shared)
 
     def operation(self, path: str, method: str, op: dict[str, Any], shared: list[Any]) -> Operation:
-        pointer = f"/paths/{_escape(path)}/{method}"
+        pointer = f"/paths/{escape(path)}/{method}"
         params: dict[tuple[str, str], Parameter] = {}
-        for i, raw in enumerate([*shared, *op.get("parameters", [])]):
+        variables = set(re.findall(r"\{([^}]+)\}", path))
+        for i, raw in enumerate([*shared, *(op.get("parameters") or [])]):
             param = self.deref(raw, f"{pointer}/parameters/{i}")
+            if param["in"] == "path" and param["name"] not in variables:
+                continue  # a request cannot carry it (warned by the structural check)
             schema = param.get("schema")
             if schema is None:  # parameters may describe themselves through `content`
                 media = list((param.get("content") or {}).values())
@@ -322,9 +416,10 @@ class _Builder:
             params[(param["name"], param["in"])] = Parameter(
                 name=param["name"],
                 location=param["in"],
-                required=bool(param.get("required", param["in"] == "path")),
+                # A path parameter is always required, whatever the document says (it is in the URL).
+                required=param["in"] == "path" or bool(param.get("required", False)),
                 schema=schema,
-                validator=compile_validator(schema, self.schema_root),
+                validator=self.validator(schema, f"{pointer}/parameters/{i}"),
             )
         return Operation(
             method=method,
@@ -347,7 +442,7 @@ class _Builder:
             if is_json_media_type(media_type):
                 schema = (media or {}).get("schema", {})
                 break
-        validator = compile_validator(schema, self.schema_root) if schema is not None else None
+        validator = self.validator(schema, f"{pointer}/requestBody") if schema is not None else None
         return RequestBody(bool(body.get("required", False)), tuple(content), schema, validator)
 
     def responses(self, raw: dict[str, Any], pointer: str) -> dict[str, ResponseSpec]:
@@ -374,7 +469,7 @@ class _Builder:
                 scheme = self.schemes.get(name)
                 if scheme is None:
                     raise ContractError(self.source, f"unknown security scheme {name!r}", pointer=pointer)
-                scheme = self.deref(scheme, f"/components/securitySchemes/{_escape(name)}")
+                scheme = self.deref(scheme, f"/components/securitySchemes/{escape(name)}")
                 if scheme.get("type") == "apiKey":
                     creds.append(Credential(name, scheme["in"], scheme["name"]))
                 else:  # http bearer/basic, oauth2, openIdConnect: all travel in Authorization
@@ -387,7 +482,3 @@ class _Builder:
 def is_json_media_type(media_type: str) -> bool:
     main = media_type.split(";", 1)[0].strip().lower()
     return main == "application/json" or (main.startswith("application/") and main.endswith("+json"))
-
-
-def _escape(part: str) -> str:
-    return part.replace("~", "~0").replace("/", "~1")

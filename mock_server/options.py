@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 from typing import NoReturn
 
+from mock_server.contract import Contract, load_contract
 from mock_server.limits import BODY_TIMEOUT, ServerLimits
 
 
@@ -135,3 +137,29 @@ def server_limits(options: argparse.Namespace) -> ServerLimits:
         header_timeout=options.header_timeout,
         idle_timeout=options.idle_timeout,
     )
+
+
+def add_document_options(parser: argparse.ArgumentParser) -> None:
+    """The options every command that reads --spec shares."""
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse a document with any problem, even one the mock can serve around (see README)",
+    )
+    parser.add_argument(
+        "--allow-external-refs",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder outside the document's own that its $refs may read files from (repeatable)",
+    )
+
+
+def load_document(options: argparse.Namespace, prog: str) -> Contract:
+    """--spec (or the bundled document) loaded as the options say, its warnings on stderr."""
+    contract = load_contract(
+        options.spec, strict=options.strict, allow_external_refs=tuple(options.allow_external_refs)
+    )
+    for line in contract.warning_lines():
+        print(f"{prog}: warning: {line}", file=sys.stderr)
+    return contract

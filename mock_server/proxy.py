@@ -23,15 +23,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import httpx
-import jsonschema_rs
 from starlette.types import Receive, Scope, Send
 
 from mock_server import options as types
 from mock_server.base_url import resolve_base_url
-from mock_server.contract import Contract, Operation, is_json_media_type, load_contract
+from mock_server.contract import Contract, Operation, is_json_media_type
 from mock_server.engine import Engine, Request, Settings
 from mock_server.errors import MockError
 from mock_server.limits import BODY_TIMEOUT
+from mock_server.validation import SchemaCompiler
 
 log = logging.getLogger("mock_server.proxy")
 VIOLATIONS_HEADER = "x-contract-violations"
@@ -68,17 +68,11 @@ class ResponseChecker:
 
     def __init__(self, contract: Contract) -> None:
         self._validators: dict[tuple[int, str], Any] = {}
+        compiler = SchemaCompiler(contract.schema_root)  # components shared, not copied per schema
         for op in contract.operations:
             for status, spec in op.responses.items():
                 if spec.schema is not None:
-                    document = (
-                        {**spec.schema, **contract.schema_root}
-                        if isinstance(spec.schema, dict)
-                        else spec.schema
-                    )
-                    self._validators[(id(op), status)] = jsonschema_rs.validator_for(
-                        document, validate_formats=True
-                    )
+                    self._validators[(id(op), status)] = compiler.fast(spec.schema)
 
     def violations(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
         declared = _declared(op, status)
@@ -309,6 +303,7 @@ def proxy_parser() -> types.Parser:
         help="the real service's base URL, e.g. https://api.meibel.ai/v2 (a bare origin gets /v2)",
     )
     parser.add_argument("--spec", help="the document to check against (default: the bundled one)")
+    types.add_document_options(parser)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument(
         "--port", type=types.port, default=8001, help="port (default 8001; 0 picks a free one)"
@@ -341,7 +336,7 @@ def serve_proxy(argv: Sequence[str]) -> int:
     options = proxy_parser().parse_args(argv)
     try:
         proxy = ValidationProxy(
-            load_contract(options.spec),
+            types.load_document(options, "meibel-mock proxy"),
             options.upstream,
             timeout=options.timeout,
             max_body=options.max_body,

@@ -13,9 +13,12 @@ import re
 from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema_rs
 import orjson
+
+from mock_server.refs import LITERAL_KEYS, NAME_MAPS
 
 ErrorList = list[dict[str, Any]]
 Loc = tuple[str | int, ...]
@@ -34,12 +37,80 @@ def error(kind: str, loc: Loc, msg: str, value: Any, ctx: dict[str, Any] | None 
     return out
 
 
+ROOT_URI = "urn:meibel-mock:document"
+
+
+class SchemaCompiler:
+    """Compiles a document's schemas once, and shares what they reference.
+
+    The document's `components` go once into a `jsonschema_rs.Registry`; each request schema is
+    compiled against it, with its local `$ref`s pointed at the registry, rather than carrying a
+    copy of every component (memory then grew with operations times components). The explaining walker
+    is shared too, so each component is compiled once for all operations, and only when first
+    needed. Identical schemas (every `{"type": "string"}` path parameter) share one validator.
+    """
+
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self._registry: Any = None
+        self._explain = _Compiler(root)
+        self._validators: dict[bytes, SchemaValidator] = {}
+
+    def validator(self, schema: Any) -> SchemaValidator:
+        key = _canonical(schema)
+        found = self._validators.get(key)
+        if found is None:
+            found = self._validators[key] = SchemaValidator(schema, self.root, compiler=self)
+        return found
+
+    def fast(self, schema: Any) -> Any:
+        if not isinstance(schema, dict):
+            return jsonschema_rs.validator_for(schema, validate_formats=True)
+        if self._registry is None:
+            self._registry = jsonschema_rs.Registry(
+                [(ROOT_URI, self.root)], draft=jsonschema_rs.Draft202012, retriever=_never_fetch
+            )
+        return jsonschema_rs.validator_for(
+            rebase(schema), registry=self._registry, retriever=_never_fetch, validate_formats=True
+        )
+
+
+def _never_fetch(uri: str) -> Any:
+    # Every file a document names was bundled by the loader; nothing is fetched while compiling.
+    raise ValueError(f"{uri} is not part of the document; references are not fetched")
+
+
+def _canonical(schema: Any) -> bytes:
+    try:
+        return orjson.dumps(schema, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):  # integers beyond 64 bits
+        return json.dumps(schema, sort_keys=True, default=str).encode()
+
+
+def rebase(schema: Any, parent: str | None = None) -> Any:
+    """A copy of `schema` whose local `$ref`s name the shared registry's document instead."""
+    if isinstance(schema, list):
+        return [rebase(item, parent) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    names = parent in NAME_MAPS
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "$ref" and not names and isinstance(value, str) and value.startswith("#"):
+            out[key] = ROOT_URI + value
+        elif not names and (key in LITERAL_KEYS or key.startswith("x-")):
+            out[key] = value  # data, not schema: kept as written
+        else:
+            out[key] = rebase(value, None if names else key)
+    return out
+
+
 class SchemaValidator:
-    def __init__(self, schema: Any, root: dict[str, Any]) -> None:
+    def __init__(self, schema: Any, root: dict[str, Any], *, compiler: SchemaCompiler | None = None) -> None:
         self.schema = schema
-        document = {**schema, **root} if isinstance(schema, dict) else schema
-        self._fast = jsonschema_rs.validator_for(document, validate_formats=True)
-        self._explain = _Compiler(root).compile(schema)
+        compiler = compiler or SchemaCompiler(root)
+        self._fast = compiler.fast(schema)
+        self._explain = compiler._explain.compile(schema)
 
     def is_valid(self, value: Any) -> bool:
         try:
@@ -66,6 +137,7 @@ class SchemaValidator:
 
 
 def compile_validator(schema: Any, root: dict[str, Any]) -> SchemaValidator:
+    """One validator on its own; a document's many validators come from one `SchemaCompiler`."""
     return SchemaValidator(schema, root)
 
 
@@ -316,14 +388,24 @@ class _Compiler:
         return _all(checks)
 
     def _ref(self, ref: str) -> Check:
-        if ref not in self.refs:
-            self.refs[ref] = _ANY  # placeholder while compiling a recursive schema
-            target: Any = self.root
-            for part in ref.lstrip("#/").split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            compiled = self.compile(target)
-            self.refs[ref] = compiled
-        return lambda value, loc, errors: self.refs[ref](value, loc, errors)
+        # Compiled on first use: shared by every schema that names it, and a long chain of
+        # references costs no recursion at start-up.
+        refs = self.refs
+
+        def check(value: Any, loc: Loc, errors: ErrorList) -> None:
+            compiled = refs.get(ref)
+            if compiled is None:
+                refs[ref] = _ANY  # placeholder while compiling a recursive schema
+                compiled = refs[ref] = self.compile(self._target(ref))
+            compiled(value, loc, errors)
+
+        return check
+
+    def _target(self, ref: str) -> Any:
+        target: Any = self.root
+        for part in unquote(ref.lstrip("#/")).split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        return target
 
     def _union(self, branches: list[Any], parent: dict[str, Any] | None) -> Check:
         nullable = any(isinstance(b, dict) and b.get("type") == "null" and len(b) == 1 for b in branches)

@@ -36,5 +36,7 @@ async def watch(path: Path, reload: Callable[[Contract], None], *, interval: flo
         except ContractError as exc:
             log.warning("%s — still serving the last good document", exc)
             continue
+        for line in contract.warning_lines():
+            log.warning("%s", line)
         reload(contract)
         log.info("reloaded %s: %d operation(s)", path, len(contract.operations))
