@@ -20,9 +20,11 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -379,7 +381,119 @@ PROBES: list[Probe] = [
     proxy_dead_upstream,
     proxy_silent_upstream,
 ]
-DOCUMENT_PROBES: list[Probe] = []  # broken documents: the loader's probes go here
+# --- documents ---------------------------------------------------------------------------------
+# Ten kinds of broken document: each is one line with its pointer (or line and column), exit 2,
+# no traceback, and nothing of the document echoed back (the marker must not show).
+MARKER = "do-not-echo-7c41"
+_OK_OP = {"responses": {"200": {"description": "ok"}}}
+_MINIMAL: dict[str, object] = {"openapi": "3.1.0", "info": {"title": MARKER, "version": "1"}, "paths": {}}
+BROKEN_DOCUMENTS: list[tuple[str, str, str, str]] = [
+    ("bad_json", "a.json", '{"openapi": "3.1.0", "info": {,}}', "line 1"),
+    ("bad_yaml", "a.yaml", f"openapi: 3.1.0\ninfo:\n  title: [{MARKER}\n", "not valid YAML"),
+    ("empty", "a.yaml", "", "must be an object"),
+    ("not_an_object", "a.json", "[1, 2]", "must be an object"),
+    ("swagger_2", "a.json", json.dumps({"swagger": "2.0", "info": {"title": MARKER}}), "/swagger"),
+    ("unknown_version", "a.json", json.dumps({**_MINIMAL, "openapi": "9.0.0"}), "/openapi"),
+    (
+        "missing_ref",
+        "a.json",
+        json.dumps(
+            {
+                **_MINIMAL,
+                "paths": {"/a": {"get": {"responses": {"200": {"$ref": "#/components/responses/Gone"}}}}},
+            }
+        ),
+        "/paths/~1a/get/responses/200",
+    ),
+    (
+        "ref_cycle",
+        "a.json",
+        json.dumps(
+            {
+                **_MINIMAL,
+                "components": {
+                    "schemas": {
+                        "A": {"$ref": "#/components/schemas/B"},
+                        "B": {"$ref": "#/components/schemas/A"},
+                    }
+                },
+                "paths": {
+                    "/a": {
+                        "get": {
+                            "responses": {
+                                "200": {
+                                    "description": "d",
+                                    "content": {
+                                        "application/json": {"schema": {"$ref": "#/components/schemas/A"}}
+                                    },
+                                }
+                            }
+                        }
+                    }
+                },
+            }
+        ),
+        "#/components/schemas/A",
+    ),
+    (
+        "remote_ref",
+        "a.json",
+        json.dumps({**_MINIMAL, "paths": {"/a": {"$ref": "https://example.invalid/x.json"}}}),
+        "/paths/~1a",
+    ),
+    ("paths_not_a_map", "a.json", json.dumps({**_MINIMAL, "paths": [MARKER]}), "/paths"),
+]
+
+
+def _serve_document(name: str, text: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        spec = Path(folder) / name
+        spec.write_text(text)
+        return subprocess.run(
+            [sys.executable, "-m", "mock_server", "--spec", str(spec), "--port", "0", *extra],
+            capture_output=True,
+            text=True,
+            timeout=WAIT,
+            check=False,
+        )
+
+
+def _document_probe(kind: str, name: str, text: str, expected: str) -> Probe:
+    def probe(ctx: Context) -> str:
+        done = _serve_document(name, text)
+        err = done.stderr.strip()
+        check(done.returncode == 2, f"exit code {done.returncode}: {err[:200]}")
+        check(len(err.splitlines()) == 1, f"{len(err.splitlines())} lines on stderr")
+        check("Traceback" not in err and MARKER not in err, f"traceback or the document echoed: {err[:200]}")
+        check(expected in err, f"{expected!r} not named: {err}")
+        return err
+
+    probe.__name__ = f"broken_document_{kind}"
+    return probe
+
+
+def sloppy_document_loads(ctx: Context) -> str:
+    """Status codes as YAML integers beside `default` and `2XX`, an unquoted date, no `info`: served."""
+    text = (
+        "openapi: 3.0.3\npaths:\n  /a:\n    get:\n      responses:\n        200:\n          description: ok\n"
+        "          content:\n            application/json:\n              schema: {type: string}\n"
+        "              example: 2020-01-01\n        2XX: {description: other}\n        default: {description: d}\n"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        spec = Path(folder) / "sloppy.yaml"
+        spec.write_text(text)
+        with Served("--spec", str(spec)) as served:
+            answer = httpx.get(served.origin + "/a", timeout=WAIT)
+    check(
+        answer.status_code == 200 and answer.json() == "2020-01-01",
+        f"{answer.status_code} {answer.text[:100]}",
+    )
+    return "integer status keys, 2XX, default and an unquoted date: 200 with the example as written"
+
+
+DOCUMENT_PROBES: list[Probe] = [_document_probe(*document) for document in BROKEN_DOCUMENTS] + [
+    sloppy_document_loads
+]
 
 
 def main(argv: list[str] | None = None) -> int:
