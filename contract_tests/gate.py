@@ -40,15 +40,6 @@ class NotSent(Exception):
 
 
 @dataclass
-class SentRequest:
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes
-    verdict: Verdict
-
-
-@dataclass
 class Gate:
     base_url: str  # the resolved base URL: requests must stay under it
     judge: WriteJudge
@@ -62,7 +53,6 @@ class Gate:
     refused_sent: int = 0  # certainly refused requests to write operations, sent
     lenient_writes: int = 0  # writes of cases generated to be invalid
     not_sent: Counter[str] = field(default_factory=Counter)
-    last: SentRequest | None = None
     _case: threading.local = field(default_factory=threading.local, repr=False)
     _next_slot: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -107,7 +97,6 @@ class Gate:
             self._next_slot = max(now, self._next_slot) + 1.0 / self.rate_limit
         if wait > 0:
             time.sleep(wait)
-        self.last = SentRequest(method, url, dict(headers), body or b"", verdict)
         return verdict
 
     @contextmanager
