@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from contract_tests.diff_findings import DOCUMENT, Finding, Level, failing, sort_key
-from contract_tests.diff_resolve import Document, child
+from contract_tests.diff_resolve import Document, child, text
 from contract_tests.diff_schema import Change, SchemaDiff, Side, show
 from mock_server.contract import HTTP_METHODS
 
@@ -94,12 +94,19 @@ class _Differ:
         self.old, self.new = old, new
         self.out: list[Finding] = []
         self.operation = DOCUMENT
+        self.seen: set[tuple[str, ...]] = set()
 
     def add(self, level: Level, rule: str, message: str, old_pointer: str, new_pointer: str) -> None:
         self.out.append(Finding(level, self.operation, old_pointer, new_pointer, message, rule))
 
     def changes(self, changes: list[Change], where: str, rule_prefix: str) -> None:
-        for c in changes:
+        # A schema reached along several paths (shared, or recursive) changed once: report it once,
+        # under its shortest path.
+        for c in sorted(changes, key=lambda c: len(c.field)):
+            seen = (self.operation, where, rule_prefix, c.rule, c.old_pointer, c.new_pointer)
+            if seen in self.seen:
+                continue
+            self.seen.add(seen)
             name = "".join(s if s == "[]" else "." + s for s in c.field).lstrip(".")
             subject = f"{where} property `{name}`" if name else where
             self.add(
@@ -149,7 +156,7 @@ class _Differ:
         def first(doc: Document) -> tuple[str, str]:
             servers = doc.root.get("servers")
             if isinstance(servers, list) and servers and isinstance(servers[0], dict):
-                return str(servers[0].get("url", "/")), "/servers/0/url"
+                return text(servers[0].get("url", "/")), "/servers/0/url"
             return "/", ""
 
         (old_url, op), (new_url, np_) = first(self.old), first(self.new)
@@ -332,7 +339,7 @@ class _Differ:
             param, where = doc.deref(raw, pointer)
             if not isinstance(param, dict) or not isinstance(param.get("name"), str):
                 continue
-            location, name = str(param.get("in", "")), param["name"]
+            location, name = text(param.get("in", "")), param["name"]
             if location == "header" and name.lower() in _IGNORED_HEADERS:
                 continue
             if (
@@ -672,7 +679,7 @@ class _Differ:
             for name, scopes in requirement.items():
                 scheme, where = doc.deref(schemes.get(name), child("/components/securitySchemes", name))
                 cred, label = _credential(name, scheme)
-                creds[cred] = {str(s) for s in scopes} if isinstance(scopes, list) else set()
+                creds[cred] = {text(s) for s in scopes} if isinstance(scopes, list) else set()
                 shown[cred] = (child(where, "name") if cred[0] == "apiKey" else where, label)
             out.append((creds, shown))
         return out, pointer
@@ -685,12 +692,12 @@ _Alternative = tuple[dict[tuple[str, ...], set[str]], dict[tuple[str, ...], tupl
 def _credential(name: str, scheme: Any) -> tuple[tuple[str, ...], str]:
     if not isinstance(scheme, dict):
         return ("unknown", name), name
-    kind = str(scheme.get("type", ""))
+    kind = text(scheme.get("type", ""))
     if kind == "apiKey":
-        location, key = str(scheme.get("in", "")), str(scheme.get("name", ""))
+        location, key = text(scheme.get("in", "")), text(scheme.get("name", ""))
         return ("apiKey", location, key.lower() if location == "header" else key), key
     if kind == "http":
-        return ("http", str(scheme.get("scheme", "")).lower()), name
+        return ("http", text(scheme.get("scheme", "")).lower()), name
     return (kind,), name
 
 
@@ -714,7 +721,7 @@ def _creds(alternative: _Alternative) -> str:
 
 def _op_id(op: _Op) -> str | None:
     value = op.node.get("operationId")
-    return str(value) if value is not None else None
+    return text(value) if value is not None else None
 
 
 def _url_path(url: str) -> str:

@@ -10,6 +10,7 @@ nullability from 3.0 `nullable`, 3.1 type lists and null branches becomes one fl
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,13 @@ def _key(key: Any) -> str:
     return str(key)
 
 
+def text(value: Any) -> str:
+    """A value as text, the same whatever its key order (documents may hold anything anywhere)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
 def escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
@@ -51,14 +59,29 @@ class Document:
     def __init__(self, raw: dict[str, Any], source: str) -> None:
         self.root: dict[str, Any] = normalise(raw)
         self.source = source
-        version = str(self.root.get("openapi", ""))
+        version = text(self.root.get("openapi", ""))
         if not re.fullmatch(r"3\.[01]\.\d+", version):
             found = repr(self.root["openapi"]) if "openapi" in self.root else "none"
             raise ContractError(
-                source, f"only OpenAPI 3.0 and 3.1 documents are supported (openapi: {found})", pointer="/openapi"
+                source,
+                f"only OpenAPI 3.0 and 3.1 documents are supported (openapi: {found})",
+                pointer="/openapi",
             )
         if not isinstance(self.root.get("paths", {}), dict):
             raise ContractError(source, "paths must be an object", pointer="/paths")
+        self._check_refs(self.root, "")
+
+    def _check_refs(self, node: Any, pointer: str) -> None:
+        """Every $ref is local and leads somewhere: found now, not halfway through a comparison."""
+        stack = [(node, pointer)]
+        while stack:
+            node, pointer = stack.pop()
+            if isinstance(node, dict):
+                if isinstance(node.get("$ref"), str):
+                    self.deref(node, pointer)
+                stack.extend((v, child(pointer, k)) for k, v in node.items())
+            elif isinstance(node, list):
+                stack.extend((v, child(pointer, i)) for i, v in enumerate(node))
 
     @property
     def openapi30(self) -> bool:
@@ -120,7 +143,9 @@ class Flat:
         return self.layers[-1][1] if self.layers else self.pointer
 
     def key(self) -> tuple[str, ...]:
-        return (self.pointer, *(p for _, p in self.layers), *(p for _, p in self.variants))
+        # The schemas themselves, not the $ref that led here: a recursive schema meets itself again.
+        found = (*(p for _, p in self.layers), "|", *(p for _, p in self.variants))
+        return found if len(found) > 1 else (self.pointer,)
 
     def types(self) -> frozenset[str] | None:
         """The non-null JSON types allowed; None for any."""
@@ -128,7 +153,7 @@ class Flat:
         if isinstance(declared, str):
             return frozenset({declared}) - {"null"}
         if isinstance(declared, list):
-            return frozenset(str(t) for t in declared) - {"null"}
+            return frozenset(t for t in declared if isinstance(t, str)) - {"null"}
         if any(
             k in node for node, _ in self.layers for k in ("properties", "additionalProperties", "required")
         ):
@@ -152,7 +177,7 @@ class Flat:
             names = node.get("required")
             if isinstance(names, list):
                 for i, name in enumerate(names):
-                    out.setdefault(str(name), child(pointer, "required", i))
+                    out.setdefault(text(name), child(pointer, "required", i))
         return out
 
 

@@ -51,6 +51,12 @@ def _covers(types: frozenset[str] | None, t: str) -> bool:
     return types is None or t in types or (t == "integer" and "number" in types)
 
 
+def _overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
+    if a is None or b is None or not a or not b:
+        return True
+    return any(_covers(b, t) for t in a) or any(_covers(a, t) for t in b)
+
+
 def _names(types: frozenset[str] | None) -> str:
     return "any value" if types is None else " or ".join(sorted(types)) or "nothing"
 
@@ -155,10 +161,7 @@ class SchemaDiff:
             lost = ["any value"]
         if nt is None:
             gained = ["any value"]
-        overlap = (
-            ot is None or nt is None or any(_covers(nt, t) for t in ot) or any(_covers(ot, t) for t in nt)
-        )
-        if not overlap:
+        if not _overlap(ot, nt):
             out.append(
                 Change("breaking", "type-changed", f"type changed from {_names(ot)} to {_names(nt)}", op, np_)
             )
@@ -201,17 +204,12 @@ class SchemaDiff:
         given, wanted = (olds, news) if self.request else (news, olds)
         used: set[int] = set()
         for g in given:
-            best: tuple[tuple[int, int], int, list[Change]] | None = None
+            best: tuple[tuple[int, int, bool], int, list[Change]] | None = None
             for j, w in enumerate(wanted):
-                gt, wt = g.types(), w.types()
-                if (
-                    gt is not None
-                    and wt is not None
-                    and not (any(_covers(wt, t) for t in gt) or any(_covers(gt, t) for t in wt))
-                ):
+                if not _overlap(g.types(), w.types()):
                     continue
                 changes = self._flats(g, w) if self.request else self._flats(w, g)
-                score = (sum(c.level == "breaking" for c in changes), len(changes))
+                score = (sum(c.level == "breaking" for c in changes), len(changes), j in used)
                 if best is None or score < best[0]:
                     best = (score, j, changes)
             if best is None:
