@@ -388,3 +388,128 @@ def test_a_user_test_with_the_helper_fails_on_a_breaking_change(pytester: pytest
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(["*new required header `Idempotency-Key`*"])
+
+
+def _op(**parts: Any) -> dict[str, Any]:
+    operation: dict[str, Any] = {"responses": {"200": {"description": "ok"}}}
+    operation.update(parts)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/things/{id}": {"get": operation}},
+    }
+
+
+def _rules(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(f.level, f.rule) for f in diff_documents(old, new)]
+
+
+JSON_BODY = {"content": {"application/json": {"schema": {"type": "object"}}}}
+HEADERED = {
+    "description": "ok",
+    "headers": {"X-Rate-Limit": {"required": True, "schema": {"type": "integer"}}},
+}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            _op(),
+            _op(requestBody={**JSON_BODY, "required": True}),
+            [("breaking", "request-body-added-required")],
+        ),
+        (_op(), _op(requestBody=JSON_BODY), [("info", "request-body-added")]),
+        (_op(requestBody=JSON_BODY), _op(), [("warning", "request-body-removed")]),
+        (
+            _op(requestBody=JSON_BODY),
+            _op(requestBody={"content": {"application/*": {"schema": {}}}}),
+            [("info", "request-body-type-widened")],
+        ),
+        (
+            _op(responses={"200": HEADERED}),
+            _op(responses={"200": {"description": "ok"}}),
+            [("breaking", "response-header-removed")],
+        ),
+        (
+            _op(responses={"200": {"description": "ok", **JSON_BODY}}),
+            _op(responses={"200": {"description": "ok"}}),
+            [("breaking", "response-body-removed")],
+        ),
+        (
+            _op(),
+            _op(responses={"200": {"description": "ok"}, "202": {"description": "later"}}),
+            [("warning", "response-success-status-added")],
+        ),
+        (
+            _op(parameters=[{"name": "q", "in": "query", "schema": {"type": "array"}}]),
+            _op(
+                parameters=[
+                    {"name": "q", "in": "query", "style": "pipeDelimited", "schema": {"type": "array"}}
+                ]
+            ),
+            [
+                ("breaking", "request-parameter-explode-changed"),
+                ("breaking", "request-parameter-style-changed"),
+            ],
+        ),
+        (
+            _op(parameters=[{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]),
+            {
+                **_op(),
+                "paths": {
+                    "/things/{thing_id}": {
+                        "get": {
+                            "parameters": [
+                                {
+                                    "name": "thing_id",
+                                    "in": "path",
+                                    "required": True,
+                                    "schema": {"type": "string"},
+                                }
+                            ],
+                            "responses": {"200": {"description": "ok"}},
+                        }
+                    }
+                },
+            },
+            [("info", "request-parameter-renamed")],
+        ),
+        (
+            _op(),
+            {
+                **_op(security=[{"key": []}]),
+                "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "K"}}},
+            },
+            [("breaking", "security-added")],
+        ),
+        (
+            {**_op(), "servers": [{"url": "https://api.example.com/v2"}]},
+            {**_op(), "servers": [{"url": "https://api.example.com/v3"}]},
+            [("breaking", "server-base-path-changed")],
+        ),
+        (
+            {**_op(), "servers": [{"url": "https://api.example.com/v2"}]},
+            {**_op(), "servers": [{"url": "https://api2.example.com/v2"}]},
+            [("warning", "server-url-changed")],
+        ),
+    ],
+    ids=[
+        "body-added-required",
+        "body-added-optional",
+        "body-removed",
+        "media-range-accepts",
+        "required-response-header-removed",
+        "response-body-removed",
+        "new-success-status",
+        "parameter-style",
+        "path-variable-renamed",
+        "auth-now-required",
+        "base-path-changed",
+        "server-host-changed",
+    ],
+)
+def test_operation_level_rules(
+    old: dict[str, Any], new: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    assert _rules(old, new) == expected
