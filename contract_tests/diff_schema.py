@@ -325,6 +325,8 @@ class SchemaDiff:
             assert ob is not None and nb is not None
             verb = "raised" if nb[0] > ob[0] or (nb[0] == ob[0] and lower == nb[1]) else "lowered"
             detail = f"{name} {verb} from {_bound_text(ob)} to {_bound_text(nb)}"
+            if nb[0] == ob[0]:
+                detail = f"{name} {show(nb[0])} is {'now' if nb[1] else 'no longer'} exclusive"
         rule = f"{_kebab(name)}-{'narrowed' if tighter else 'widened'}"
         if self.request:
             level: Level = "breaking" if tighter else "info"

@@ -49,7 +49,16 @@ def test_a_document_does_not_differ_from_its_yaml_form(name: str, tmp_path: Path
 
 # -- random mutations of the bundled document ----------------------------------------------------------
 
-TEXT = st.text(st.characters(min_codepoint=32, max_codepoint=0x2FFF, codec="utf-8"), max_size=8)
+TEXT = st.text(
+    st.characters(
+        min_codepoint=32,
+        max_codepoint=0x2FFF,
+        codec="utf-8",
+        # YAML itself turns NEL and the Unicode line separators into other characters: not the diff's concern
+        exclude_categories=["Cc", "Zl", "Zp"],
+    ),
+    max_size=8,
+)
 SCALARS = st.none() | st.booleans() | st.integers(-1000, 1000) | st.floats(-1e6, 1e6, allow_nan=False) | TEXT
 KEYWORDS = (
     st.sampled_from(
