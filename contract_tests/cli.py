@@ -98,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["diff"]:  # `meibel-contract diff OLD NEW`: the document diff (contract_tests/diff_cli.py)
+        from contract_tests import diff_cli
+
+        return diff_cli.main(args[1:])
     options = _parser().parse_args(argv)
     api_key = options.api_key or os.environ.get("MEIBEL_API_KEY", "")
     try:

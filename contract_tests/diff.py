@@ -1,0 +1,167 @@
+"""Does a new version of an OpenAPI document break the clients of the old one?
+
+    findings = diff_documents(old_dict, new_dict)      # pure: two parsed documents in, findings out
+    assert_no_breaking_changes("git:origin/main:spec/api-v2.json", "spec/api-v2.json")   # in pytest
+
+Changes are judged from the client's side with `$ref`s resolved, so a `$ref` inlined, key order and
+JSON against YAML are never changes. Operations are matched by method and path template (path
+variable names do not matter to a client), parameters by location and name, schemas structurally.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from contract_tests.diff_findings import DOCUMENT, Finding, Level, failing, sort_key
+from contract_tests.diff_operation import Op, OperationDiff, op_id
+from contract_tests.diff_resolve import Document, child, text
+from mock_server.contract import HTTP_METHODS
+
+__all__ = ["BreakingChangeError", "Finding", "assert_no_breaking_changes", "diff_documents"]
+
+
+class BreakingChangeError(AssertionError):
+    """A new document breaks clients of the old one (an AssertionError: pytest reports a failure)."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        lines = [f"{len(findings)} change(s) break clients:"]
+        lines += [f"  {f.level.upper()} {f.operation}: {f.message} [{f.rule}]" for f in findings]
+        super().__init__("\n".join(lines))
+
+
+def assert_no_breaking_changes(
+    old: str | Path | Mapping[str, Any], new: str | Path | Mapping[str, Any], *, fail_on: Level = "breaking"
+) -> list[Finding]:
+    """Fail (AssertionError) with the findings if `new` breaks clients of `old`; returns all findings.
+
+    Each side is a parsed document, a path to a JSON/YAML file, or "git:REV:PATH".
+    """
+    from contract_tests.diff_source import read_document
+
+    documents = []
+    for side in (old, new):
+        if isinstance(side, Mapping):
+            documents.append((dict(side), "<document>"))
+        else:
+            documents.append(read_document(str(side)))
+    findings = diff_documents(
+        documents[0][0], documents[1][0], old_source=documents[0][1], new_source=documents[1][1]
+    )
+    bad = failing(findings, fail_on)
+    if bad:
+        raise BreakingChangeError(bad)
+    return findings
+
+
+def diff_documents(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, old_source: str = "old", new_source: str = "new"
+) -> list[Finding]:
+    """Every change from `old` to `new` a client could notice, sorted by operation then level."""
+    differ = _Differ(Document(dict(old), old_source), Document(dict(new), new_source))
+    return sorted(differ.run(), key=sort_key)
+
+
+def _template(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path)
+
+
+class _Differ:
+    """The whole document: servers, and operations matched by method and path template."""
+
+    def __init__(self, old: Document, new: Document) -> None:
+        self.old, self.new = old, new
+        self.out: list[Finding] = []
+        self.operation = DOCUMENT
+
+    def add(self, level: Level, rule: str, message: str, old_pointer: str, new_pointer: str) -> None:
+        self.out.append(Finding(level, self.operation, old_pointer, new_pointer, message, rule))
+
+    def run(self) -> list[Finding]:
+        self.servers()
+        olds, news = dict(self.operations(self.old)), dict(self.operations(self.new))
+        for key, op in olds.items():
+            self.operation = op.name
+            if key in news:
+                self.out += OperationDiff(self.old, self.new, op.name).compare(op, news[key])
+                continue
+            moved = [
+                n
+                for n in news.values()
+                if n.method == op.method and op_id(n) and op_id(n) == op_id(op) and n.path != op.path
+            ]
+            where = f"{moved[0].pointer}" if moved else ""
+            if moved:
+                message = f"operation {op.name} moved to {moved[0].path} (operationId {op_id(op)}): clients still call the old path."
+            elif not any(_template(n.path) == _template(op.path) for n in news.values()):
+                message = f"path {op.path} was removed, and with it {op.name}."
+            else:
+                message = f"operation {op.name} was removed."
+            self.add(
+                "breaking",
+                "operation-removed" if not moved else "operation-path-changed",
+                message,
+                op.pointer,
+                where,
+            )
+        for key, op in news.items():
+            if key not in olds:
+                self.operation = op.name
+                self.add("info", "operation-added", f"new operation {op.name}.", "", op.pointer)
+        return self.out
+
+    def servers(self) -> None:
+        def first(doc: Document) -> tuple[str, str]:
+            servers = doc.root.get("servers")
+            if isinstance(servers, list) and servers and isinstance(servers[0], dict):
+                return text(servers[0].get("url", "/")), "/servers/0/url"
+            return "/", ""
+
+        (old_url, op), (new_url, np_) = first(self.old), first(self.new)
+        if old_url == new_url:
+            return
+        old_path, new_path = _url_path(old_url), _url_path(new_url)
+        if old_path != new_path:
+            self.add(
+                "breaking",
+                "server-base-path-changed",
+                f"the base path of the first server changed from {old_path or '/'} to {new_path or '/'}: every operation moved.",
+                op,
+                np_,
+            )
+        else:
+            self.add(
+                "warning",
+                "server-url-changed",
+                f"the first server URL changed from {old_url} to {new_url}: clients configured with the old one keep calling it.",
+                op,
+                np_,
+            )
+
+    def operations(self, doc: Document) -> Iterator[tuple[tuple[str, str], Op]]:
+        paths = doc.root.get("paths")
+        if not isinstance(paths, dict):
+            return
+        for path, raw in paths.items():
+            item, item_pointer = doc.deref(raw, child("/paths", path))
+            if not isinstance(item, dict):
+                continue
+            shared = [
+                (p, child(item_pointer, "parameters", i)) for i, p in enumerate(item.get("parameters") or [])
+            ]
+            for method in HTTP_METHODS:
+                node = item.get(method)
+                if isinstance(node, dict):
+                    yield (
+                        (method, _template(path)),
+                        Op(method, path, node, child(item_pointer, method), shared),
+                    )
+
+
+def _url_path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(re.sub(r"\{[^}]*\}", "x", url)).path.rstrip("/")

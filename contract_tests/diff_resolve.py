@@ -1,0 +1,240 @@
+"""A document as the diff reads it: local `$ref`s followed, and schemas seen through their wrappers.
+
+Every node keeps the JSON pointer where it is written, so a finding can point into each document
+as its author wrote it (`/components/schemas/X/properties/y` when reached through a `$ref`).
+A schema is "flattened" into layers: `$ref` targets, `allOf` parts and the one non-null branch of
+an `anyOf`/`oneOf` (pydantic's `anyOf: [X, {type: null}]`) all become layers of one view, and
+nullability from 3.0 `nullable`, 3.1 type lists and null branches becomes one flag.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from mock_server.errors import ContractError
+
+_MAX_REF_CHAIN = 64
+
+
+def normalise(node: Any) -> Any:
+    """Keys as strings, dates as ISO strings: what a YAML document means once read as JSON would be."""
+    if isinstance(node, dict):
+        return {_key(k): normalise(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [normalise(item) for item in node]
+    if isinstance(node, datetime.date | datetime.datetime):
+        return node.isoformat()
+    return node
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, bool):  # before int: bool is an int
+        return "true" if key else "false"
+    if isinstance(key, datetime.date | datetime.datetime):
+        return key.isoformat()
+    return str(key)
+
+
+def text(value: Any) -> str:
+    """A value as text, the same whatever its key order (documents may hold anything anywhere)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def escape(part: str) -> str:
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def child(pointer: str, *parts: str | int) -> str:
+    return pointer + "".join("/" + escape(str(p)) for p in parts)
+
+
+class Document:
+    def __init__(self, raw: dict[str, Any], source: str) -> None:
+        self.root: dict[str, Any] = normalise(raw)
+        self.source = source
+        version = text(self.root.get("openapi", ""))
+        if not re.fullmatch(r"3\.[01]\.\d+", version):
+            found = repr(self.root["openapi"]) if "openapi" in self.root else "none"
+            raise ContractError(
+                source,
+                f"only OpenAPI 3.0 and 3.1 documents are supported (openapi: {found})",
+                pointer="/openapi",
+            )
+        if not isinstance(self.root.get("paths", {}), dict):
+            raise ContractError(source, "paths must be an object", pointer="/paths")
+        self._check_refs(self.root, "")
+
+    def _check_refs(self, node: Any, pointer: str) -> None:
+        """Every $ref is local and leads somewhere: found now, not halfway through a comparison."""
+        stack = [(node, pointer)]
+        while stack:
+            node, pointer = stack.pop()
+            if isinstance(node, dict):
+                if isinstance(node.get("$ref"), str):
+                    self.deref(node, pointer)
+                stack.extend((v, child(pointer, k)) for k, v in node.items())
+            elif isinstance(node, list):
+                stack.extend((v, child(pointer, i)) for i, v in enumerate(node))
+
+    @property
+    def openapi30(self) -> bool:
+        return str(self.root.get("openapi", "")).startswith("3.0")
+
+    def lookup(self, pointer: str, at: str) -> Any:
+        node: Any = self.root
+        for raw in pointer.split("/")[1:] if pointer else []:
+            part = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                raise ContractError(self.source, f"$ref '#{pointer}' points nowhere", pointer=at)
+        return node
+
+    def deref(self, node: Any, pointer: str) -> tuple[Any, str]:
+        """Follow a chain of `$ref`s; returns the node reached and its own pointer."""
+        seen: set[str] = set()
+        while isinstance(node, dict) and "$ref" in node:
+            ref = node["$ref"]
+            if not isinstance(ref, str) or not ref.startswith("#"):
+                raise ContractError(
+                    self.source, f"only local $refs are supported, not {ref!r}", pointer=pointer
+                )
+            target = unquote(ref[1:])
+            if target in seen or len(seen) > _MAX_REF_CHAIN:
+                raise ContractError(self.source, f"circular $ref {ref!r}", pointer=pointer)
+            seen.add(target)
+            node, pointer = self.lookup(target, pointer), target
+        return node, pointer
+
+
+@dataclass
+class Flat:
+    """One schema seen through its wrappers."""
+
+    pointer: str  # where the schema is written (the outermost layer)
+    layers: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # outer first
+    variants: list[tuple[Any, str]] = field(default_factory=list)  # 2+ non-null anyOf/oneOf branches
+    nullable: bool = False
+    null_pointer: str = ""
+    never: bool = False  # the `false` schema: no value at all
+
+    def get(self, keyword: str) -> tuple[Any, str]:
+        """The keyword's value from the outermost layer that has it, and its pointer ("" if none)."""
+        for node, pointer in self.layers:
+            if keyword in node:
+                return node[keyword], child(pointer, keyword)
+        return None, ""
+
+    @property
+    def body(self) -> str:
+        """Where a keyword this schema lacks would go: the layer that declares its type, else the innermost."""
+        for node, pointer in self.layers:
+            if "type" in node:
+                return pointer
+        return self.layers[-1][1] if self.layers else self.pointer
+
+    def key(self) -> tuple[str, ...]:
+        # The schemas themselves, not the $ref that led here: a recursive schema meets itself again.
+        found = (*(p for _, p in self.layers), "|", *(p for _, p in self.variants))
+        return found if len(found) > 1 else (self.pointer,)
+
+    def types(self) -> frozenset[str] | None:
+        """The non-null JSON types allowed; None for any."""
+        declared, _ = self.get("type")
+        if isinstance(declared, str):
+            return frozenset({declared}) - {"null"}
+        if isinstance(declared, list):
+            return frozenset(t for t in declared if isinstance(t, str)) - {"null"}
+        if any(
+            k in node for node, _ in self.layers for k in ("properties", "additionalProperties", "required")
+        ):
+            return frozenset({"object"})
+        if any("items" in node for node, _ in self.layers):
+            return frozenset({"array"})
+        return None
+
+    def properties(self) -> dict[str, tuple[Any, str]]:
+        out: dict[str, tuple[Any, str]] = {}
+        for node, pointer in self.layers:
+            props = node.get("properties")
+            if isinstance(props, dict):
+                for name, schema in props.items():
+                    out.setdefault(name, (schema, child(pointer, "properties", name)))
+        return out
+
+    def required(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for node, pointer in self.layers:
+            names = node.get("required")
+            if isinstance(names, list):
+                for i, name in enumerate(names):
+                    out.setdefault(text(name), child(pointer, "required", i))
+        return out
+
+
+def is_null_schema(node: Any) -> bool:
+    if not isinstance(node, dict):
+        return False
+    return (
+        node.get("type") == "null"
+        or node.get("enum") == [None]
+        or ("const" in node and node["const"] is None)
+    )
+
+
+def flatten(doc: Document, node: Any, pointer: str) -> Flat:
+    flat = Flat(pointer)
+    seen: set[str] = set()
+
+    def visit(node: Any, pointer: str) -> None:
+        if isinstance(node, bool):
+            flat.never = flat.never or node is False
+            return
+        if not isinstance(node, dict) or pointer in seen:
+            return
+        seen.add(pointer)
+        if "$ref" in node:
+            rest = {k: v for k, v in node.items() if k != "$ref"}
+            if rest:  # 3.1: keywords beside a $ref apply too
+                flat.layers.append((rest, pointer))
+            visit(*doc.deref(node, pointer))
+            return
+        flat.layers.append((node, pointer))
+        declared = node.get("type")
+        if node.get("nullable") is True:
+            _null(child(pointer, "nullable"))
+        elif declared == "null" or (isinstance(declared, list) and "null" in declared):
+            _null(child(pointer, "type"))
+        for keyword in ("anyOf", "oneOf"):
+            branches = node.get(keyword)
+            if not isinstance(branches, list):
+                continue
+            others: list[tuple[Any, str]] = []
+            for i, branch in enumerate(branches):
+                where = child(pointer, keyword, i)
+                if is_null_schema(doc.deref(branch, where)[0]):
+                    _null(where)
+                else:
+                    others.append((branch, where))
+            if len(others) == 1:
+                visit(*others[0])
+            else:
+                flat.variants.extend(others)
+        for i, part in enumerate(node.get("allOf") or []):
+            visit(part, child(pointer, "allOf", i))
+
+    def _null(where: str) -> None:
+        if not flat.nullable:
+            flat.nullable, flat.null_pointer = True, where
+
+    visit(node, pointer)
+    return flat
