@@ -4,6 +4,7 @@
                     [--max-examples N] [--timeout S] [--budget S] [--junit-xml PATH]
                     [--seed N|random] [--strict] [--agent-id ID] [--datasource-id ID]
                     [--allow-insecure]
+    meibel-contract diff OLD NEW [--format text|json|markdown] [--fail-on breaking|warning]
 
 Runs exactly the pytest suite of `contract_tests` (same tests, same checks), with no third-party
 pytest plugin loaded and no file left behind. Exit 0 when the target conforms, 1 on any
@@ -43,7 +44,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Check a live deployment against the Meibel API v2 contract, safely.")
+    p = _Parser(
+        prog=PROG,
+        description="Check a live deployment against the Meibel API v2 contract, safely.",
+        epilog="meibel-contract diff OLD NEW: does a new version of the document break clients? "
+        "(meibel-contract diff --help)",
+    )
     p.add_argument(
         "--base-url",
         required=True,
