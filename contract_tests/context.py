@@ -42,8 +42,12 @@ class RunContext:
             return None
 
     def take_auth_probe(self, label: str) -> bool:
+        return self.take_probe(label, self.max_auth_probes)
+
+    def take_probe(self, label: str, limit: int) -> bool:
+        """One more probe of this kind for this operation, within `limit`?"""
         with self._lock:
-            if self.auth_probes[label] >= self.max_auth_probes:
+            if self.auth_probes[label] >= limit:
                 return False
             self.auth_probes[label] += 1
             return True
