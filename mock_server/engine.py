@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
+import jsonschema_rs
 import orjson
 
 from mock_server.behaviour import Behaviour
@@ -25,7 +26,11 @@ from mock_server.contract import Contract, Credential, Operation, is_json_media_
 from mock_server.errors import UsageError
 from mock_server.generation import Generator
 from mock_server.limits import BODY_TIMEOUT
+from mock_server.negotiation import choose, is_json
+from mock_server.rendering import render
 from mock_server.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
+from mock_server.selection import MISSING, Media, Response, Responses, static_value
+from mock_server.selection import build as build_responses
 from mock_server.validation import ErrorList, Loc, error, parse_json, unicode_errors
 
 DEV_KEY = "meibel-mock-key"
@@ -60,10 +65,14 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     empty: bool = False  # no body at all (a 204, or a schema-less response)
     delay: float = 0.0  # seconds to wait before answering (simulated latency)
+    media_type: str = "application/json"  # the Content-Type sent with a body
+    raw: bytes | None = None  # the body already rendered (a non-JSON media type)
 
     def encode(self) -> bytes:
         if self.empty:
             return b""
+        if self.raw is not None:
+            return self.raw
         try:
             return orjson.dumps(self.body)
         except TypeError:  # lone surrogates in an echoed `input`, integers past 64 bits: escape them
@@ -118,8 +127,17 @@ class Engine:
         self._success = {
             op: self.generator.compile(op.success.schema)
             for op in contract.operations
-            if op.success is not None and op.success.schema is not None
+            if op.success is not None and op.success.schema is not None and op in self.domains
         }
+        openapi30 = str(contract.document.get("openapi", "")).startswith("3.0")
+        self._responses = {
+            op: build_responses(
+                contract.document, op.raw.get("responses"), self.generator, openapi30=openapi30
+            )
+            for op in contract.operations
+            if op not in self.domains
+        }
+        self._fits: dict[int, Any] = {}  # id(Media) -> a validator of its schema, built on first use
         self.reset()
 
     def reset(self, *, seed: int | None = None) -> None:
@@ -178,6 +196,8 @@ class Engine:
         return self._parameters(op, request) + body_errors
 
     def _respond(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer:
+        if op not in self.domains:
+            return self._respond_generic(op, request, prefer)
         body, body_errors = self._body(op, request)
         if body_errors and body_errors[0]["type"] == "json_invalid":
             return Answer(422, {"detail": body_errors})  # FastAPI decodes before it checks the key
@@ -189,6 +209,113 @@ class Engine:
             return Answer(422, {"detail": errors})
         key = api_key if isinstance(api_key, str) else None
         return self._success_answer(op, body, key, prefer, request.body or b"")
+
+    # --- operations without the domain layer: answers in the document's own shapes ----------------
+
+    def _respond_generic(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer:
+        table = self._responses[op]
+        _, body_errors = self._body(op, request)
+        if body_errors and body_errors[0]["type"] == "json_invalid":
+            return self._invalid(table, body_errors, request)
+        if self._authenticate(op, request.headers) is False:
+            return self._unauthorized(table, request)
+        errors = self._parameters(op, request) + body_errors
+        if errors:
+            return self._invalid(table, errors, request)
+        return self._documented_answer(op, table, request, prefer)
+
+    def _documented_answer(
+        self, op: Operation, table: Responses, request: Request, prefer: dict[str, str]
+    ) -> Answer:
+        scenario = prefer.get("example") or self.scenario
+        dynamic = prefer.get("dynamic", "").lower() == "true" or scenario == "dynamic"
+        name = None if scenario in (None, "dynamic") else scenario
+        if "code" in prefer:
+            code = prefer["code"]
+            response = table.lookup(int(code)) if code.isdigit() and len(code) == 3 else None
+            if response is None:
+                documented = ", ".join(table.documented())
+                return Answer(
+                    400,
+                    {
+                        "detail": f"Prefer: code={code} is not documented for {op.operation_id}; "
+                        f"documented: {documented}"
+                    },
+                )
+            status = int(code)
+        else:
+            found = table.success()
+            if found is None:  # a document with no responses for the operation
+                return Answer(200, empty=True)
+            status, response = found
+        media_type = choose(request.headers.get("accept"), response.offered)
+        if response.media and media_type is None:
+            offered = ", ".join(response.offered)
+            return Answer(
+                406,
+                {"detail": f"None of the media types in Accept is available; this answer offers {offered}"},
+            )
+        if name is not None:
+            media = _media(response, media_type)
+            named = _named(media)
+            if name not in named:
+                available = ", ".join(named) or "none (this operation's document declares no examples)"
+                return Answer(
+                    400, {"detail": f"Unknown example {name!r} for {op.operation_id}; available: {available}"}
+                )
+            return _rendered(status, media_type, media, named[name], response)
+        return self._answer_from(status, response, media_type, dynamic=dynamic)
+
+    def _answer_from(
+        self, status: int, response: Response, media_type: str | None, *, dynamic: bool, kit: Any = MISSING
+    ) -> Answer:
+        if not response.media or media_type is None:
+            return Answer(status, empty=True, headers=_documented_headers(response))
+        media = _media(response, media_type)
+        value = MISSING if dynamic and media.generate is not None else static_value(media)
+        if value is MISSING and kit is not MISSING and self._kit_fits(media, kit):
+            value = kit  # the document's own shape is the kit's (a FastAPI document): say what is wrong
+        if value is MISSING and media.generate is not None:
+            value = media.generate(self.rng, 0)
+        if value is MISSING:
+            return Answer(status, media_type=media_type, raw=b"", headers=_documented_headers(response))
+        return _rendered(status, media_type, media, value, response)
+
+    def _kit_fits(self, media: Media, kit: Any) -> bool:
+        if media.schema is None or not is_json(media.media_type):
+            return False
+        validator = self._fits.get(id(media))
+        if validator is None:
+            schema = media.schema
+            document = {**schema, **self.contract.schema_root} if isinstance(schema, dict) else schema
+            validator = jsonschema_rs.validator_for(document)
+            self._fits[id(media)] = validator
+        try:
+            return bool(validator.is_valid(kit))
+        except (ValueError, OverflowError, TypeError):
+            return False
+
+    def _invalid(self, table: Responses, errors: ErrorList, request: Request) -> Answer:
+        """An invalid request: the first documented of 422, 400 (and their range), `default` (as 422),
+        Prism's order; the kit's FastAPI-style 422 only where the document declares none."""
+        kit = {"detail": errors}
+        found = table.first_of(("422", "400"), 422)
+        if found is None:
+            return Answer(422, kit)
+        status, response = found
+        media_type = choose(request.headers.get("accept"), response.offered) or _first(response)
+        return self._answer_from(status, response, media_type, dynamic=False, kit=kit)
+
+    def _unauthorized(self, table: Responses, request: Request) -> Answer:
+        found = table.first_of(("401", "403"), 401)
+        if found is None:
+            return Answer(401, {"detail": "Not authenticated"}, dict(UNAUTHENTICATED_HEADERS))
+        status, response = found
+        media_type = choose(request.headers.get("accept"), response.offered) or _first(response)
+        answer = self._answer_from(status, response, media_type, dynamic=False)
+        if status == 401:
+            answer.headers = {**UNAUTHENTICATED_HEADERS, **answer.headers}
+        return answer
 
     def _body(self, op: Operation, request: Request) -> tuple[Any, ErrorList]:
         spec = op.body
@@ -316,6 +443,42 @@ class Engine:
         if op not in self._success:
             return Answer(status, empty=True)
         return Answer(status, self._success[op](self.rng, 0))
+
+
+def _first(response: Response) -> str | None:
+    return next(
+        (m for m in response.offered if is_json(m)), response.offered[0] if response.offered else None
+    )
+
+
+def _media(response: Response, media_type: str | None) -> Media:
+    found = response.get(media_type) if media_type is not None else None
+    if found is None:  # a `*/*` entry answering a concrete type
+        found = next((m for m in response.media if m.media_type.strip() == "*/*"), response.media[0])
+    return found
+
+
+def _named(media: Media) -> dict[str, Any]:
+    named = dict(media.examples)
+    if media.example is not MISSING:
+        named.setdefault("default", media.example)
+    return named
+
+
+def _rendered(status: int, media_type: str | None, media: Media, value: Any, response: Response) -> Answer:
+    headers = _documented_headers(response)
+    if media_type is None:
+        return Answer(status, value, headers)
+    content_type = "application/json" if media_type.strip() == "*/*" else media_type
+    if is_json(content_type):
+        return Answer(status, value, headers, media_type=content_type)
+    return Answer(
+        status, value, headers, media_type=content_type, raw=render(value, content_type, root=media.root)
+    )
+
+
+def _documented_headers(response: Response) -> dict[str, str]:
+    return {}
 
 
 _TOKEN = re.compile(r'\s*([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,;\s]*)\s*(?:;[^,]*)?')
