@@ -35,17 +35,29 @@ def error(kind: str, loc: Loc, msg: str, value: Any, ctx: dict[str, Any] | None 
 
 
 class SchemaValidator:
+    """Request validation. Beyond JSON Schema, as OpenAPI reads it for requests: the ranges of
+    `format` int32/int64/float/double are enforced, and a `readOnly` property listed in `required`
+    may be left out (one that is sent is accepted, as Prism does)."""
+
     def __init__(self, schema: Any, root: dict[str, Any]) -> None:
         self.schema = schema
         document = {**schema, **root} if isinstance(schema, dict) else schema
         self._fast = jsonschema_rs.validator_for(document, validate_formats=True)
-        self._explain = _Compiler(root).compile(schema)
+        compiler = _Compiler(root)
+        self._explain = compiler.compile(schema)
+        self._ranged = compiler.ranged  # format ranges: the walker must look at valid values too
+        self._read_only = compiler.read_only  # readOnly names excused from `required`
 
     def is_valid(self, value: Any) -> bool:
         try:
-            return bool(self._fast.is_valid(value))
+            valid = bool(self._fast.is_valid(value))
         except (ValueError, OverflowError, TypeError):  # e.g. integers beyond 64 bits
             return False
+        if valid and self._ranged:
+            found: ErrorList = []
+            self._explain(value, (), found)
+            return not found
+        return valid
 
     def errors(self, value: Any, loc: Loc) -> ErrorList:
         if self.is_valid(value):
@@ -59,10 +71,19 @@ class SchemaValidator:
             raw = list(self._fast.iter_errors(value))
         except (ValueError, OverflowError, TypeError) as exc:
             return [error("value_error", loc, f"Value error, {exc}", value)]
+        if self._read_only:
+            raw = [e for e in raw if not _excused(e, self._read_only)]
+            if not raw:
+                return []
         return [
             error("value_error", (*loc, *e.instance_path), f"Value error, {e.message}", e.instance)
             for e in raw
         ] or [error("value_error", loc, "Value error, invalid value", value)]
+
+
+def _excused(found: Any, read_only: set[str]) -> bool:
+    kind = found.kind
+    return type(kind).__name__ == "Required" and getattr(kind, "property", None) in read_only
 
 
 def compile_validator(schema: Any, root: dict[str, Any]) -> SchemaValidator:
@@ -284,6 +305,8 @@ class _Compiler:
     def __init__(self, root: dict[str, Any]) -> None:
         self.root = root
         self.refs: dict[str, Check] = {}
+        self.ranged = False
+        self.read_only: set[str] = set()
 
     def compile(self, schema: Any) -> Check:
         if schema is True or schema == {} or not isinstance(schema, dict):
@@ -324,6 +347,21 @@ class _Compiler:
             compiled = self.compile(target)
             self.refs[ref] = compiled
         return lambda value, loc, errors: self.refs[ref](value, loc, errors)
+
+    def _is_read_only(self, schema: Any) -> bool:
+        seen = 0
+        while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+            if schema.get("readOnly") is True:
+                return True
+            target: Any = self.root
+            for part in str(schema["$ref"]).lstrip("#/").split("/"):
+                target = (
+                    target.get(part.replace("~1", "/").replace("~0", "~"), {})
+                    if isinstance(target, dict)
+                    else {}
+                )
+            schema, seen = target, seen + 1
+        return isinstance(schema, dict) and schema.get("readOnly") is True
 
     def _union(self, branches: list[Any], parent: dict[str, Any] | None) -> Check:
         nullable = any(isinstance(b, dict) and b.get("type") == "null" and len(b) == 1 for b in branches)
@@ -392,6 +430,8 @@ class _Compiler:
             return self._array(schema)
         code, message = _TYPE_ERRORS.get(kind, ("value_error", f"Input should be of type {kind}"))
         constraints = _constraints(schema, kind)
+        if kind in ("integer", "number") and schema.get("format") in FORMAT_RANGES:
+            self.ranged = True
 
         def check(value: Any, loc: Loc, errors: ErrorList) -> None:
             if not _is_type(value, kind):
@@ -418,7 +458,11 @@ class _Compiler:
 
     def _object(self, schema: dict[str, Any]) -> Check:
         properties = [(name, self.compile(sub)) for name, sub in (schema.get("properties") or {}).items()]
-        required = set(schema.get("required") or [])
+        read_only = {
+            name for name, sub in (schema.get("properties") or {}).items() if self._is_read_only(sub)
+        }
+        required = set(schema.get("required") or []) - read_only
+        self.read_only |= read_only & set(schema.get("required") or [])
         extra = schema.get("additionalProperties", True)
         extra_check = self.compile(extra) if isinstance(extra, dict) else None
         known = {name for name, _ in properties}
@@ -548,7 +592,22 @@ def _constraints(schema: dict[str, Any], kind: str) -> list[Callable[[Any], Foun
         for key, code, words, ok in bounds:
             if key in schema and isinstance(schema[key], int | float) and not isinstance(schema[key], bool):
                 out.append(_bound(code, words, ctx_names[key], _number(schema[key]), ok))
+        if schema.get("format") in FORMAT_RANGES:
+            low, high = FORMAT_RANGES[schema["format"]]
+            out.append(
+                _bound("greater_than_equal", "greater than or equal to", "ge", low, lambda v, b: v >= b)
+            )
+            out.append(_bound("less_than_equal", "less than or equal to", "le", high, lambda v, b: v <= b))
     return out
+
+
+# OpenAPI's numeric formats, as ranges (float: IEEE single precision's largest finite value).
+FORMAT_RANGES: dict[str, tuple[int | float, int | float]] = {
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+    "float": (-3.4028234663852886e38, 3.4028234663852886e38),
+    "double": (-1.7976931348623157e308, 1.7976931348623157e308),
+}
 
 
 def _only_for(kind: str, typed: Check) -> Check:
