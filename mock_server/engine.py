@@ -6,12 +6,13 @@ here is plain Python over already-read request parts, so it is tested without a 
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import os
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,16 +23,24 @@ import orjson
 
 from mock_server.behaviour import Behaviour
 from mock_server.chaos import Chaos
-from mock_server.contract import Contract, Credential, Operation, is_json_media_type
+from mock_server.contract import (
+    Contract,
+    Credential,
+    Operation,
+    _openapi30_to_json_schema,
+    is_json_media_type,
+)
 from mock_server.errors import UsageError
+from mock_server.forms import FormBody, form_body, is_form
 from mock_server.generation import Generator
 from mock_server.limits import BODY_TIMEOUT
-from mock_server.negotiation import choose, is_json
+from mock_server.negotiation import choose, essence, is_json
+from mock_server.parameters import coercer, cookies, decoder, multi
 from mock_server.rendering import render
 from mock_server.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
-from mock_server.selection import MISSING, Media, Response, Responses, static_value
+from mock_server.selection import MISSING, Media, Response, Responses, deref, static_value
 from mock_server.selection import build as build_responses
-from mock_server.validation import ErrorList, Loc, error, parse_json, unicode_errors
+from mock_server.validation import ErrorList, Loc, compile_validator, error, parse_json, unicode_errors
 
 DEV_KEY = "meibel-mock-key"
 MiB = 1024 * 1024
@@ -123,6 +132,13 @@ class Engine:
         self._coercers = {
             id(p): coercer(p.schema, self.generator) for op in contract.operations for p in op.parameters
         }
+        self._decoders = {
+            id(p): decoder(
+                _raw_parameter(contract.document, op, p.name, p.location), p.schema, self.generator
+            )
+            for op in contract.operations
+            for p in op.parameters
+        }
         self._examples = {op: _examples(op, op.success.status) for op in contract.operations if op.success}
         self._success = {
             op: self.generator.compile(op.success.schema)
@@ -136,6 +152,19 @@ class Engine:
             )
             for op in contract.operations
             if op not in self.domains
+        }
+        schemes = (contract.document.get("components") or {}).get("securitySchemes") or {}
+        self._basic = {
+            name
+            for name, scheme in schemes.items()
+            if isinstance(scheme, Mapping)
+            and scheme.get("type") == "http"
+            and str(scheme.get("scheme", "")).lower() == "basic"
+        }
+        self._forms = {
+            op: {essence(m): f for m, f in _form_bodies(contract, op, self.generator, openapi30).items()}
+            for op in contract.operations
+            if op not in self.domains and op.body is not None
         }
         self._fits: dict[int, Any] = {}  # id(Media) -> a validator of its schema, built on first use
         self.reset()
@@ -201,7 +230,7 @@ class Engine:
         body, body_errors = self._body(op, request)
         if body_errors and body_errors[0]["type"] == "json_invalid":
             return Answer(422, {"detail": body_errors})  # FastAPI decodes before it checks the key
-        api_key = self._authenticate(op, request.headers)
+        api_key = self._authenticate(op, request)
         if api_key is False:
             return Answer(401, {"detail": "Not authenticated"}, dict(UNAUTHENTICATED_HEADERS))
         errors = self._parameters(op, request) + body_errors
@@ -214,10 +243,14 @@ class Engine:
 
     def _respond_generic(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer:
         table = self._responses[op]
-        _, body_errors = self._body(op, request)
+        content_type = request.headers.get("content-type", "")
+        form = self._forms.get(op, {}).get(essence(content_type)) if request.body else None
+        _, body_errors = form.read(request.body or b"", content_type) if form else self._body(op, request)
+        if not request.body and op.body is not None and op.body.required and self._forms.get(op):
+            body_errors = [error("missing", ("body",), "Field required", None)]
         if body_errors and body_errors[0]["type"] == "json_invalid":
             return self._invalid(table, body_errors, request)
-        if self._authenticate(op, request.headers) is False:
+        if self._authenticate(op, request) is False:
             return self._unauthorized(table, request)
         errors = self._parameters(op, request) + body_errors
         if errors:
@@ -335,23 +368,27 @@ class Engine:
             return None, errors
         return value, unicode_errors(raw, value, ("body",)) or spec.validator.errors(value, ("body",))
 
-    def _authenticate(self, op: Operation, headers: Mapping[str, str]) -> str | bool:
+    def _authenticate(self, op: Operation, request: Request) -> str | bool:
         if not op.security:
             return True
         for requirement in op.security:
-            presented = [self._credential(cred, headers) for cred in requirement]
+            presented = [self._credential(cred, request) for cred in requirement]
             if all(value is not None and self._known(value) for value in presented):
                 return presented[0] or True
         return False
 
-    @staticmethod
-    def _credential(cred: Credential, headers: Mapping[str, str]) -> str | None:
-        if cred.location != "header":
-            return None  # query and cookie keys: not used by this API; refused rather than guessed
-        value = headers.get(cred.name.lower(), "")
+    def _credential(self, cred: Credential, request: Request) -> str | None:
+        if cred.location == "query":
+            values = [v for k, v in parse_qsl(request.query_string, keep_blank_values=True) if k == cred.name]
+            return values[-1] if values and values[-1] else None
+        if cred.location == "cookie":
+            return cookies(request.headers.get("cookie", "")).get(cred.name) or None
+        value = request.headers.get(cred.name.lower(), "")
         if cred.bearer:
             scheme, _, token = value.partition(" ")
             value = token if scheme.lower() == "bearer" else ""
+        elif cred.scheme in self._basic:
+            value = _basic_password(value)
         return value or None
 
     def _known(self, value: str) -> bool:
@@ -363,21 +400,22 @@ class Engine:
     def _parameters(self, op: Operation, request: Request) -> ErrorList:
         if not op.parameters:
             return []
-        query = _multi(parse_qsl(request.query_string, keep_blank_values=True))
-        cookies = _cookies(request.headers.get("cookie", ""))
+        query = multi(parse_qsl(request.query_string, keep_blank_values=True))
+        jar = cookies(request.headers.get("cookie", ""))
         errors: ErrorList = []
         for param in op.parameters:
             loc: Loc = (param.location, param.name)
-            if param.location == "path":
-                raw: Any = request.path_params.get(param.name)
-            elif param.location == "query":
-                raw = query.get(param.name)
-                if raw is not None and _kind(param.schema) != "array":
-                    raw = raw[-1]
-            elif param.location == "header":
-                raw = request.headers.get(param.name.lower())
+            decode = self._decoders[id(param)]
+            if param.location == "query":
+                raw: Any = decode.query(query)
             else:
-                raw = cookies.get(param.name)
+                if param.location == "path":
+                    text = request.path_params.get(param.name)
+                elif param.location == "header":
+                    text = request.headers.get(param.name.lower())
+                else:
+                    text = jar.get(param.name)
+                raw = None if text is None else decode.text(text)
             if raw is None:
                 if param.required:
                     errors.append(error("missing", loc, "Field required", None))
@@ -481,6 +519,44 @@ def _documented_headers(response: Response) -> dict[str, str]:
     return {}
 
 
+def _basic_password(header: str) -> str:
+    """`Authorization: Basic base64(user:password)` → the password (`curl -u user:KEY`)."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
+
+
+def _form_bodies(
+    contract: Contract, op: Operation, generator: Generator, openapi30: bool
+) -> dict[str, FormBody]:
+    body = deref(contract.document, op.raw.get("requestBody"))
+    content = body.get("content") if isinstance(body, Mapping) else None
+    out = {}
+    for media_type, media in (content or {}).items():
+        schema = deref(contract.document, media).get("schema") if isinstance(media, Mapping) else None
+        if is_form(str(media_type)) and isinstance(schema, Mapping):
+            schema = _openapi30_to_json_schema(schema) if openapi30 else schema
+            validator = compile_validator(schema, contract.schema_root)
+            out[str(media_type)] = form_body(str(media_type), schema, validator, generator)
+    return out
+
+
+def _raw_parameter(document: Mapping[str, Any], op: Operation, name: str, location: str) -> Mapping[str, Any]:
+    """The parameter as the document writes it (style, explode, content), operation's over path's."""
+    item = deref(document, (document.get("paths") or {}).get(op.path) or {})
+    candidates = [*(op.raw.get("parameters") or []), *((item or {}).get("parameters") or [])]
+    for candidate in candidates:
+        found = deref(document, candidate)
+        if isinstance(found, Mapping) and found.get("name") == name and found.get("in") == location:
+            return found
+    return {"name": name, "in": location}
+
+
 _TOKEN = re.compile(r'\s*([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,;\s]*)\s*(?:;[^,]*)?')
 
 
@@ -511,100 +587,3 @@ def _examples(op: Operation, status: str) -> dict[str, Any]:
                 named.setdefault("default", content["example"])
             return named
     return {}
-
-
-def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for name, value in pairs:
-        out.setdefault(name, []).append(value)
-    return out
-
-
-def _cookies(header: str) -> dict[str, str]:
-    out = {}
-    for part in header.split(";"):
-        name, sep, value = part.strip().partition("=")
-        if sep:
-            out[name] = value
-    return out
-
-
-def _kind(schema: Any) -> str:
-    if not isinstance(schema, dict):
-        return ""
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "")
-    if kind is None:
-        for branch in schema.get("anyOf") or schema.get("oneOf") or []:
-            found = _kind(branch)
-            if found and found != "null":
-                return found
-    return str(kind or "")
-
-
-_BOOLEAN = {
-    "true": True,
-    "1": True,
-    "yes": True,
-    "on": True,
-    "false": False,
-    "0": False,
-    "no": False,
-    "off": False,
-}
-
-
-Coercer = Callable[[Any], "tuple[Any, tuple[str, str] | None]"]
-
-
-def coercer(schema: Any, generator: Generator) -> Coercer:
-    """Parameters arrive as text: a converter the way pydantic's lax mode converts them for
-    FastAPI, built once per parameter."""
-    resolved = generator.resolve(schema)
-    kind = _kind(resolved)
-    items = (
-        coercer(resolved.get("items", {}), generator)
-        if kind == "array" and isinstance(resolved, dict)
-        else None
-    )
-
-    def convert(raw: Any) -> tuple[Any, tuple[str, str] | None]:
-        if isinstance(raw, list):
-            values = []
-            for item in raw:
-                value, problem = items(item) if items else (item, None)
-                if problem is not None:
-                    return raw, problem
-                values.append(value)
-            return values, None
-        return _scalar(kind, raw)
-
-    return convert
-
-
-def _scalar(kind: str, raw: str) -> tuple[Any, tuple[str, str] | None]:
-    if kind == "integer":
-        try:
-            return int(raw.strip()), None
-        except ValueError:
-            return raw, (
-                "int_parsing",
-                "Input should be a valid integer, unable to parse string as an integer",
-            )
-    if kind == "number":
-        try:
-            number = float(raw)
-        except ValueError:
-            return raw, (
-                "float_parsing",
-                "Input should be a valid number, unable to parse string as a number",
-            )
-        if number != number or number in (float("inf"), float("-inf")):
-            return raw, ("finite_number", "Input should be a finite number")
-        return number, None
-    if kind == "boolean":
-        if raw.lower() in _BOOLEAN:
-            return _BOOLEAN[raw.lower()], None
-        return raw, ("bool_parsing", "Input should be a valid boolean, unable to interpret input")
-    return raw, None
