@@ -161,6 +161,13 @@ class Engine:
             and scheme.get("type") == "http"
             and str(scheme.get("scheme", "")).lower() == "basic"
         }
+        self._http = {
+            name: str(scheme.get("scheme", "")).lower()
+            for name, scheme in schemes.items()
+            if isinstance(scheme, Mapping)
+            and scheme.get("type") == "http"
+            and str(scheme.get("scheme", "")).lower() not in ("basic", "bearer")
+        }
         self._forms = {
             op: {essence(m): f for m, f in _form_bodies(contract, op, self.generator, openapi30).items()}
             for op in contract.operations
@@ -200,6 +207,8 @@ class Engine:
             prefer = parse_prefer(request.headers["prefer"]) if "prefer" in request.headers else {}
         except ValueError as exc:
             return Answer(400, {"detail": str(exc)})
+        if "__" in request.query_string:
+            prefer = {**_query_preferences(request.query_string), **prefer}
         if queued is not None:
             prefer = {**prefer, **queued.preferences()}
         if self.chaos.idle and "latency" not in prefer and "fault" not in prefer:
@@ -249,12 +258,12 @@ class Engine:
         if not request.body and op.body is not None and op.body.required and self._forms.get(op):
             body_errors = [error("missing", ("body",), "Field required", None)]
         if body_errors and body_errors[0]["type"] == "json_invalid":
-            return self._invalid(table, body_errors, request)
+            return self._invalid(table, body_errors, request, op, prefer.get("example"))
         if self._authenticate(op, request) is False:
             return self._unauthorized(table, request)
         errors = self._parameters(op, request) + body_errors
         if errors:
-            return self._invalid(table, errors, request)
+            return self._invalid(table, errors, request, op, prefer.get("example"))
         return self._documented_answer(op, table, request, prefer)
 
     def _documented_answer(
@@ -266,13 +275,13 @@ class Engine:
         if "code" in prefer:
             code = prefer["code"]
             response = table.lookup(int(code)) if code.isdigit() and len(code) == 3 else None
-            if response is None:
+            if response is None:  # 404, as Prism answers: the document has no such answer
                 documented = ", ".join(table.documented())
                 return Answer(
-                    400,
+                    404,
                     {
-                        "detail": f"Prefer: code={code} is not documented for {op.operation_id}; "
-                        f"documented: {documented}"
+                        "detail": f"Requested status code {code} is not defined in the document for "
+                        f"{op.operation_id}; documented: {documented}"
                     },
                 )
             status = int(code)
@@ -292,10 +301,7 @@ class Engine:
             media = _media(response, media_type)
             named = _named(media)
             if name not in named:
-                available = ", ".join(named) or "none (this operation's document declares no examples)"
-                return Answer(
-                    400, {"detail": f"Unknown example {name!r} for {op.operation_id}; available: {available}"}
-                )
+                return _unknown_example(op, name, named)
             return _rendered(status, media_type, media, named[name], response)
         return self._answer_from(status, response, media_type, dynamic=dynamic)
 
@@ -328,15 +334,24 @@ class Engine:
         except (ValueError, OverflowError, TypeError):
             return False
 
-    def _invalid(self, table: Responses, errors: ErrorList, request: Request) -> Answer:
+    def _invalid(
+        self, table: Responses, errors: ErrorList, request: Request, op: Operation, name: str | None
+    ) -> Answer:
         """An invalid request: the first documented of 422, 400 (and their range), `default` (as 422),
-        Prism's order; the kit's FastAPI-style 422 only where the document declares none."""
+        Prism's order; the kit's FastAPI-style 422 only where the document declares none. A named
+        example (`Prefer: example=NAME`) is taken from that answer when it has one by that name."""
         kit = {"detail": errors}
         found = table.first_of(("422", "400"), 422)
         if found is None:
             return Answer(422, kit)
         status, response = found
         media_type = choose(request.headers.get("accept"), response.offered) or _first(response)
+        if name is not None and response.media and name != self.scenario:
+            media = _media(response, media_type)
+            named = _named(media)
+            if name not in named:
+                return _unknown_example(op, name, named)
+            return _rendered(status, media_type, media, named[name], response)
         return self._answer_from(status, response, media_type, dynamic=False, kit=kit)
 
     def _unauthorized(self, table: Responses, request: Request) -> Answer:
@@ -389,6 +404,9 @@ class Engine:
             value = token if scheme.lower() == "bearer" else ""
         elif cred.scheme in self._basic:
             value = _basic_password(value)
+        elif cred.scheme in self._http:  # digest and other schemes: what follows the scheme's name
+            scheme, _, token = value.partition(" ")
+            value = token.strip() if scheme.lower() == self._http[cred.scheme] else ""
         return value or None
 
     def _known(self, value: str) -> bool:
@@ -483,6 +501,11 @@ class Engine:
         return Answer(status, self._success[op](self.rng, 0))
 
 
+def _unknown_example(op: Operation, name: str, named: Mapping[str, Any]) -> Answer:
+    available = ", ".join(named) or "none (this operation's document declares no examples)"
+    return Answer(404, {"detail": f"Unknown example {name!r} for {op.operation_id}; available: {available}"})
+
+
 def _first(response: Response) -> str | None:
     return next(
         (m for m in response.offered if is_json(m)), response.offered[0] if response.offered else None
@@ -519,6 +542,16 @@ def _documented_headers(response: Response) -> dict[str, str]:
     return {}
 
 
+def _query_preferences(query: str) -> dict[str, str]:
+    """Prism's query spellings of the preferences: `?__code=404&__example=cat&__dynamic=true`
+    (a `Prefer` header wins over them)."""
+    out = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name in ("__code", "__example", "__dynamic") and value:
+            out[name[2:]] = value
+    return out
+
+
 def _basic_password(header: str) -> str:
     """`Authorization: Basic base64(user:password)` → the password (`curl -u user:KEY`)."""
     scheme, _, token = header.partition(" ")
@@ -542,7 +575,8 @@ def _form_bodies(
         if is_form(str(media_type)) and isinstance(schema, Mapping):
             schema = _openapi30_to_json_schema(schema) if openapi30 else schema
             validator = compile_validator(schema, contract.schema_root)
-            out[str(media_type)] = form_body(str(media_type), schema, validator, generator)
+            encoding = deref(contract.document, media).get("encoding")
+            out[str(media_type)] = form_body(str(media_type), schema, validator, generator, encoding)
     return out
 
 

@@ -9,11 +9,12 @@ an array property declares may repeat. Multipart is read with the standard libra
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from mock_server.generation import Generator
 from mock_server.negotiation import essence
@@ -29,6 +30,8 @@ class FormBody:
     media_type: str
     validator: SchemaValidator
     fields: dict[str, tuple[str, Coercer]]  # property -> (its kind, its converter)
+    # Fields whose `encoding` entry does not allow reserved characters: they must come percent-encoded.
+    unreserved: frozenset[str] = frozenset()
 
     def read(self, raw: bytes, content_type: str) -> tuple[Any, ErrorList]:
         if essence(content_type) == MULTIPART:
@@ -37,10 +40,16 @@ class FormBody:
                 return None, [
                     error("value_error", ("body",), "Value error, not a readable multipart body", None)
                 ]
+            as_sent = {k: [v for v in vs if isinstance(v, str)] for k, vs in parsed.items()}
         else:
             parsed = _urlencoded(raw)
             if parsed is None:
                 return None, [error("value_error", ("body",), "Value error, a form body must be UTF-8", None)]
+            as_sent = _raw_pairs(raw)
+        for name in self.unreserved:
+            if any(_RESERVED.search(text) for text in as_sent.get(name, ())):
+                message = "Value error, reserved characters must be percent-encoded (allowReserved is false)"
+                return None, [error("value_error", ("body", name), message, as_sent[name][-1])]
         value: dict[str, Any] = {}
         for name, texts in parsed.items():
             kind, convert = self.fields.get(name, ("", _text))
@@ -52,14 +61,33 @@ class FormBody:
         return value, self.validator.errors(value, ("body",))
 
 
-def form_body(media_type: str, schema: Any, validator: SchemaValidator, generator: Generator) -> FormBody:
+def form_body(
+    media_type: str, schema: Any, validator: SchemaValidator, generator: Generator, encoding: Any = None
+) -> FormBody:
     resolved = generator.resolve(schema)
     properties = resolved.get("properties") or {} if isinstance(resolved, dict) else {}
     fields = {
         str(name): (kind_of(generator.resolve(sub)), _field(sub, generator))
         for name, sub in properties.items()
     }
-    return FormBody(media_type, validator, fields)
+    unreserved = frozenset(
+        str(name)
+        for name, entry in (encoding or {}).items()
+        if isinstance(entry, dict) and entry.get("allowReserved") is not True
+    )
+    return FormBody(media_type, validator, fields, unreserved)
+
+
+_RESERVED = re.compile(r"[/?#\[\]@!$&'()*+,;=]")
+
+
+def _raw_pairs(raw: bytes) -> dict[str, list[str]]:
+    """The form's values as sent, before percent-decoding (reserved characters still visible)."""
+    out: dict[str, list[str]] = {}
+    for pair in raw.decode("utf-8", "replace").split("&"):
+        name, _, value = pair.partition("=")
+        out.setdefault(unquote_plus(name), []).append(value)
+    return out
 
 
 def is_form(media_type: str) -> bool:

@@ -71,12 +71,15 @@ def quality(ranges: Sequence[MediaRange], media_type: str) -> float:
 def choose(accept: str | None, offered: Sequence[str]) -> str | None:
     """The declared media type to answer with, or None when `Accept` refuses them all (406).
 
-    Without `Accept` (or with `*/*` alone) a JSON type is preferred, then the first declared."""
+    Without `Accept` a JSON type is preferred, then the first declared; with `*/*` alone (curl's
+    default) the first declared, the document's own order (as Prism does)."""
     if not offered:
         return None
     ranges = parse_accept(accept) if accept and accept.strip() else []
-    if not ranges or all(r.main == "*" and r.sub == "*" and r.q > 0 for r in ranges):
+    if not ranges:
         return next((m for m in offered if is_json(m)), offered[0])
+    if all(r.main == "*" and r.sub == "*" and r.q > 0 for r in ranges):
+        return offered[0]
     best, best_q = None, 0.0
     for media_type in offered:
         if essence(media_type) == "*/*":  # a document offering anything: answer what was asked

@@ -176,3 +176,37 @@ def test_basic_accepts_the_key_as_password(api: Client) -> None:
     assert api.request("GET", "/by-basic", headers=basic("k1:nope")).status_code == 401
     assert api.request("GET", "/by-basic", headers={"Authorization": "Basic !!"}).status_code == 401
     assert api.request("GET", "/by-basic", headers={"Authorization": "k1"}).status_code == 401
+
+
+RESERVED_DOC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "t", "version": "1"},
+    "paths": {
+        "/f": {
+            "post": {
+                "requestBody": {
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"r": {"type": "string"}, "s": {"type": "string"}},
+                            },
+                            "encoding": {"r": {"allowReserved": False}, "s": {"allowReserved": True}},
+                        }
+                    }
+                },
+                "responses": OK,
+            }
+        }
+    },
+}
+
+
+def test_allow_reserved_false_wants_percent_encoding() -> None:
+    client = Client(create_app(contract_from_dict(RESERVED_DOC)))
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    try:
+        assert client.post("/f", content=b"r=a/b", headers=form).status_code == 422
+        assert client.post("/f", content=b"r=a%2Fb&s=a/b", headers=form).status_code == 200
+    finally:
+        client.close()
