@@ -342,6 +342,9 @@ class Engine:
         example (`Prefer: example=NAME`) is taken from that answer when it has one by that name."""
         kit = {"detail": errors}
         found = table.first_of(("422", "400"), 422)
+        if found is None and all(e["loc"][0] == "path" for e in errors):
+            # A path whose parameters break their schema names no resource: the documented 404.
+            found = table.first_of(("404",), 404)
         if found is None:
             return Answer(422, kit)
         status, response = found

@@ -88,7 +88,9 @@ class Responses:
             return _status_of(key, 200), response
         return None
 
-    def first_of(self, keys: Sequence[str], status_for_default: int) -> tuple[int, Response] | None:
+    def first_of(
+        self, keys: Sequence[str], status_for_default: int, *, with_default: bool = True
+    ) -> tuple[int, Response] | None:
         """The first documented of `keys` (e.g. 422, 400), with the status to send: the code
         itself, the range's own code when it covers `status_for_default`, `default` with it."""
         for key in keys:
@@ -98,7 +100,7 @@ class Responses:
             ranged = f"{key[0]}XX"
             if key.isdigit() and (ranged in self.by_key or ranged.lower() in self.by_key):
                 return int(key), self.by_key.get(ranged) or self.by_key[ranged.lower()]
-        if "default" in self.by_key:
+        if "default" in self.by_key and with_default:
             return status_for_default, self.by_key["default"]
         return None
 
