@@ -139,12 +139,6 @@ class Engine:
             for op in contract.operations
             for p in op.parameters
         }
-        self._examples = {op: _examples(op, op.success.status) for op in contract.operations if op.success}
-        self._success = {
-            op: self.generator.compile(op.success.schema)
-            for op in contract.operations
-            if op.success is not None and op.success.schema is not None and op in self.domains
-        }
         openapi30 = str(contract.document.get("openapi", "")).startswith("3.0")
         self._responses = {
             op: build_responses(
@@ -246,7 +240,7 @@ class Engine:
         if errors:
             return Answer(422, {"detail": errors})
         key = api_key if isinstance(api_key, str) else None
-        return self._success_answer(op, body, key, prefer, request.body or b"")
+        return self._domain_answer(op, body, key, prefer, request.body or b"")
 
     # --- operations without the domain layer: answers in the document's own shapes ----------------
 
@@ -448,10 +442,11 @@ class Engine:
             errors.extend(param.validator.errors(value, loc))
         return errors
 
-    def _success_answer(
+    def _domain_answer(
         self, op: Operation, body: Any, api_key: str | None, prefer: dict[str, str], raw: bytes
     ) -> Answer:
-        domain = self.domains.get(op)
+        """The answer of an operation the domain layer recognises (the bundled document's)."""
+        domain = self.domains[op]
         scenario = prefer.get("example") or self.scenario
         dynamic = prefer.get("dynamic", "").lower() == "true" or scenario == "dynamic"
         if "code" in prefer:
@@ -466,42 +461,25 @@ class Engine:
                         f"documented: {documented}"
                     },
                 )
-            if code.startswith("2") and domain is None and spec.schema is None:
-                return Answer(int(code), empty=True)
             if not code.startswith("2"):
-                if domain is not None and code == "422":
+                if code == "422":
                     return Answer(422, domain.validation_error_example())
                 if spec.schema is None:
                     return Answer(int(code), empty=True)
                 return Answer(int(code), self.generator.instance(spec.schema, self.rng))
-        if domain is not None:
-            if scenario not in (None, "dynamic", *SCENARIOS):
-                return Answer(
-                    400,
-                    {
-                        "detail": f"Unknown example {scenario!r} for {op.operation_id}; "
-                        f"available: {', '.join(SCENARIOS)} (or Prefer: dynamic=true)"
-                    },
-                )
-            name = DEFAULT_SCENARIO if scenario in (None, "dynamic") else scenario
-            answer = domain.build(
-                body or {}, api_key, name, self.rng, self.clock.now(), dynamic=dynamic, fingerprint=raw
+        if scenario not in (None, "dynamic", *SCENARIOS):
+            return Answer(
+                400,
+                {
+                    "detail": f"Unknown example {scenario!r} for {op.operation_id}; "
+                    f"available: {', '.join(SCENARIOS)} (or Prefer: dynamic=true)"
+                },
             )
-            return Answer(201, answer)
-        success = op.success
-        status = int(success.status) if success is not None and success.status.isdigit() else 200
-        if scenario is not None and scenario != "dynamic":
-            examples = self._examples.get(op, {})
-            if scenario not in examples:
-                available = ", ".join(examples) or "none (this operation's document declares no examples)"
-                return Answer(
-                    400,
-                    {"detail": f"Unknown example {scenario!r} for {op.operation_id}; available: {available}"},
-                )
-            return Answer(status, examples[scenario])
-        if op not in self._success:
-            return Answer(status, empty=True)
-        return Answer(status, self._success[op](self.rng, 0))
+        name = DEFAULT_SCENARIO if scenario in (None, "dynamic") else scenario
+        answer = domain.build(
+            body or {}, api_key, name, self.rng, self.clock.now(), dynamic=dynamic, fingerprint=raw
+        )
+        return Answer(201, answer)
 
 
 def _unknown_example(op: Operation, name: str, named: Mapping[str, Any]) -> Answer:
@@ -611,16 +589,3 @@ def parse_prefer(header: str) -> dict[str, str]:
                 raise ValueError(f"Prefer: {name} needs a value, as in {name}=…")
             out[name] = value
     return out
-
-
-def _examples(op: Operation, status: str) -> dict[str, Any]:
-    media = ((op.raw.get("responses") or {}).get(status) or {}).get("content") or {}
-    for media_type, content in media.items():
-        if is_json_media_type(media_type) and isinstance(content, dict):
-            named = {
-                k: v.get("value") for k, v in (content.get("examples") or {}).items() if isinstance(v, dict)
-            }
-            if "example" in content:
-                named.setdefault("default", content["example"])
-            return named
-    return {}

@@ -602,9 +602,9 @@ def _constraints(schema: dict[str, Any], kind: str) -> list[Callable[[Any], Foun
 
 
 # OpenAPI's numeric formats, as ranges (float: IEEE single precision's largest finite value).
-FORMAT_RANGES: dict[str, tuple[int | float, int | float]] = {
-    "int32": (-(2**31), 2**31 - 1),
-    "int64": (-(2**63), 2**63 - 1),
+FORMAT_RANGES = {
+    "int32": (-2147483648, 2147483647),
+    "int64": (-9223372036854775808, 9223372036854775807),
     "float": (-3.4028234663852886e38, 3.4028234663852886e38),
     "double": (-1.7976931348623157e308, 1.7976931348623157e308),
 }
