@@ -268,7 +268,8 @@ class Engine:
         name = None if scenario in (None, "dynamic") else scenario
         if "code" in prefer:
             code = prefer["code"]
-            response = table.lookup(int(code)) if code.isdigit() and len(code) == 3 else None
+            valid_code = code.isdigit() and 100 <= int(code) <= 599
+            response = table.lookup(int(code)) if valid_code else None
             if response is None:  # 404, as Prism answers: the document has no such answer
                 documented = ", ".join(table.documented())
                 return Answer(
@@ -317,12 +318,17 @@ class Engine:
     def _kit_fits(self, media: Media, kit: Any) -> bool:
         if media.schema is None or not is_json(media.media_type):
             return False
-        validator = self._fits.get(id(media))
+        validator: Any = self._fits.get(id(media))
         if validator is None:
             schema = media.schema
             document = {**schema, **self.contract.schema_root} if isinstance(schema, dict) else schema
-            validator = jsonschema_rs.validator_for(document)
+            try:
+                validator = jsonschema_rs.validator_for(document)
+            except (ValueError, TypeError):  # a schema the validator cannot compile: no kit shape
+                validator = False
             self._fits[id(media)] = validator
+        if validator is False:
+            return False
         try:
             return bool(validator.is_valid(kit))
         except (ValueError, OverflowError, TypeError):

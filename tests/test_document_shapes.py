@@ -170,6 +170,7 @@ def test_prefer_code_picks_any_documented_code_and_ranges(api: Client) -> None:
     assert ranged.status_code == 404 and set(ranged.json()) == {"code", "message"}
     default = api.request("GET", "/pets", headers={"Prefer": "code=503"})
     assert default.status_code == 503 and default.json() == {"code": 7, "message": "bad"}
+    assert api.request("GET", "/pets", headers={"Prefer": "code=999"}).status_code == 404  # not HTTP
     refused = api.request("GET", "/plain", headers={"Prefer": "code=500"})
     assert refused.status_code == 404 and "documented: 200" in refused.json()["detail"]
     # Prism's query spellings, for clients written against it
