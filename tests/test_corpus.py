@@ -16,6 +16,7 @@ from mock_server.engine import Engine
 from tests.conftest import Client
 
 CORPUS = sorted((Path(__file__).parent / "documents").glob("*.yaml"))
+CORPUS_BY_NAME = {path.name: path for path in CORPUS}
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.name)
@@ -41,7 +42,9 @@ def test_every_generated_answer_is_valid(path: Path) -> None:
 
 
 def test_served_end_to_end() -> None:
-    client = Client(create_app(load_contract(CORPUS[0]), settings=Settings(seed=4)))
+    client = Client(
+        create_app(load_contract(CORPUS_BY_NAME["allof-patterns.yaml"]), settings=Settings(seed=4))
+    )
     try:
         listed = client.request("GET", "/items", headers={"Prefer": "dynamic=true"})
         assert listed.status_code == 200
@@ -54,5 +57,27 @@ def test_served_end_to_end() -> None:
         assert client.post("/items", json=made).status_code == 201
         invalid = client.post("/items", json={**made, "code": "AB12"})  # the branch's \d{3}$ fails
         assert invalid.status_code == 422 and set(invalid.json()) == {"code", "message"}
+    finally:
+        client.close()
+
+
+def test_petstore_in_its_own_error_shape() -> None:
+    client = Client(
+        create_app(load_contract(CORPUS_BY_NAME["petstore-errors.yaml"]), settings=Settings(seed=5))
+    )
+    key = "?api_key=meibel-mock-key"
+    try:
+        made = client.post("/pets" + key, json={"name": "rex"})  # readOnly id: not demanded
+        assert made.status_code == 201 and "secret" not in made.json()
+        invalid = client.post("/pets" + key, json={"name": ""})
+        assert invalid.status_code == 400 and set(invalid.json()) == {"code", "message"}
+        nokey = client.post("/pets", json={"name": "rex"})
+        assert nokey.status_code == 401 and set(nokey.json()) == {"code", "message"}
+        too_many = client.request("GET", "/pets" + key + "&limit=2147483648")
+        assert too_many.status_code == 422 and too_many.json() == {
+            "code": 500,
+            "message": "something went wrong",
+        }
+        assert client.request("GET", "/pets?api_key=nope").status_code == 401  # default, answered as 401
     finally:
         client.close()

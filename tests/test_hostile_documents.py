@@ -19,7 +19,7 @@ DOCUMENTS = Path(__file__).parent / "documents"
 PATHS = [
     "/items", "/items/AB123", "/items/%00", "/things", "/pets", "/pets?limit=1e99", "/q/deep?p[x]=1&p[",
     "/q/object-flat?p=x", "/matrix/;;;==", "/label/.", "/simple/,,,", "/header", "/form", "/by-basic",
-    "/by-cookie", "/by-query?api_key=", "/examples", "/only-errors?__code=4XX",
+    "/by-cookie", "/by-query?api_key=", "/examples", "/only-errors?__code=4XX", "/pets?api_key=meibel-mock-key",
 ]  # fmt: skip
 ACCEPT = [
     "",
@@ -54,7 +54,7 @@ def _apps() -> list[Any]:
     return [create_app(contract) for contract in contracts]
 
 
-@pytest.mark.parametrize("index", range(4))
+@pytest.mark.parametrize("index", range(5))
 def test_no_server_errors(index: int) -> None:
     app = _apps()[index]
     client = Client(app)
