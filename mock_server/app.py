@@ -277,7 +277,7 @@ async def _send(
     payload = answer.encode() if payload is None else payload
     raw_headers = [(b"content-length", str(len(payload)).encode())]
     if not answer.empty:
-        raw_headers.append((b"content-type", b"application/json"))
+        raw_headers.append((b"content-type", answer.media_type.encode("latin-1", "replace")))
     raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items())
     if close:
         raw_headers.append((b"connection", b"close"))

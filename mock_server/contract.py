@@ -6,6 +6,7 @@ requirement, the path matcher) is computed here at start-up.
 
 from __future__ import annotations
 
+import copy
 import gc
 import hashlib
 import json
@@ -332,6 +333,13 @@ def _base_path(document: dict[str, Any]) -> str:
     for name, var in (servers[0].get("variables") or {}).items():
         url = url.replace("{" + name + "}", str(var.get("default", "")))
     return urlsplit(url).path.rstrip("/")
+
+
+def openapi30_to_json_schema(node: Any) -> Any:
+    """A converted copy of one 3.0 schema (the document's own are converted once, at load)."""
+    holder = {"schema": copy.deepcopy(node)}  # the conversion works in place, inside a container
+    _openapi30_to_json_schema(holder)
+    return holder["schema"]
 
 
 def _openapi30_to_json_schema(document: dict[str, Any]) -> None:

@@ -6,27 +6,41 @@ here is plain Python over already-read request parts, so it is tested without a 
 
 from __future__ import annotations
 
+import base64
 import hmac
 import json
 import os
 import random
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
+import jsonschema_rs
 import orjson
 
 from mock_server.behaviour import Behaviour
 from mock_server.chaos import Chaos
-from mock_server.contract import Contract, Credential, Operation, is_json_media_type
+from mock_server.contract import (
+    Contract,
+    Credential,
+    Operation,
+    is_json_media_type,
+    openapi30_to_json_schema,
+)
 from mock_server.errors import UsageError
+from mock_server.forms import FormBody, form_body, is_form
 from mock_server.generation import Generator
 from mock_server.limits import BODY_TIMEOUT
+from mock_server.negotiation import choose, essence, is_json
+from mock_server.parameters import coercer, cookies, decoder, multi
+from mock_server.rendering import render
 from mock_server.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
-from mock_server.validation import ErrorList, Loc, error, parse_json, unicode_errors
+from mock_server.selection import MISSING, Media, Response, Responses, deref, static_value
+from mock_server.selection import build as build_responses
+from mock_server.validation import ErrorList, Loc, compile_validator, error, parse_json, unicode_errors
 
 DEV_KEY = "meibel-mock-key"
 MiB = 1024 * 1024
@@ -60,10 +74,14 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     empty: bool = False  # no body at all (a 204, or a schema-less response)
     delay: float = 0.0  # seconds to wait before answering (simulated latency)
+    media_type: str = "application/json"  # the Content-Type sent with a body
+    raw: bytes | None = None  # the body already rendered (a non-JSON media type)
 
     def encode(self) -> bytes:
         if self.empty:
             return b""
+        if self.raw is not None:
+            return self.raw
         try:
             return orjson.dumps(self.body)
         except TypeError:  # lone surrogates in an echoed `input`, integers past 64 bits: escape them
@@ -114,12 +132,42 @@ class Engine:
         self._coercers = {
             id(p): coercer(p.schema, self.generator) for op in contract.operations for p in op.parameters
         }
-        self._examples = {op: _examples(op, op.success.status) for op in contract.operations if op.success}
-        self._success = {
-            op: self.generator.compile(op.success.schema)
+        self._decoders = {
+            id(p): decoder(
+                _raw_parameter(contract.document, op, p.name, p.location), p.schema, self.generator
+            )
             for op in contract.operations
-            if op.success is not None and op.success.schema is not None
+            for p in op.parameters
         }
+        openapi30 = str(contract.document.get("openapi", "")).startswith("3.0")
+        self._responses = {
+            op: build_responses(
+                contract.document, op.raw.get("responses"), self.generator, openapi30=openapi30
+            )
+            for op in contract.operations
+            if op not in self.domains
+        }
+        schemes = (contract.document.get("components") or {}).get("securitySchemes") or {}
+        self._basic = {
+            name
+            for name, scheme in schemes.items()
+            if isinstance(scheme, Mapping)
+            and scheme.get("type") == "http"
+            and str(scheme.get("scheme", "")).lower() == "basic"
+        }
+        self._http = {
+            name: str(scheme.get("scheme", "")).lower()
+            for name, scheme in schemes.items()
+            if isinstance(scheme, Mapping)
+            and scheme.get("type") == "http"
+            and str(scheme.get("scheme", "")).lower() not in ("basic", "bearer")
+        }
+        self._forms = {
+            op: {essence(m): f for m, f in _form_bodies(contract, op, self.generator, openapi30).items()}
+            for op in contract.operations
+            if op not in self.domains and op.body is not None
+        }
+        self._fits: dict[int, Any] = {}  # id(Media) -> a validator of its schema, built on first use
         self.reset()
 
     def reset(self, *, seed: int | None = None) -> None:
@@ -153,6 +201,8 @@ class Engine:
             prefer = parse_prefer(request.headers["prefer"]) if "prefer" in request.headers else {}
         except ValueError as exc:
             return Answer(400, {"detail": str(exc)})
+        if "__" in request.query_string:
+            prefer = {**_query_preferences(request.query_string), **prefer}
         if queued is not None:
             prefer = {**prefer, **queued.preferences()}
         if self.chaos.idle and "latency" not in prefer and "fault" not in prefer:
@@ -178,17 +228,145 @@ class Engine:
         return self._parameters(op, request) + body_errors
 
     def _respond(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer:
+        if op not in self.domains:
+            return self._respond_generic(op, request, prefer)
         body, body_errors = self._body(op, request)
         if body_errors and body_errors[0]["type"] == "json_invalid":
             return Answer(422, {"detail": body_errors})  # FastAPI decodes before it checks the key
-        api_key = self._authenticate(op, request.headers)
+        api_key = self._authenticate(op, request)
         if api_key is False:
             return Answer(401, {"detail": "Not authenticated"}, dict(UNAUTHENTICATED_HEADERS))
         errors = self._parameters(op, request) + body_errors
         if errors:
             return Answer(422, {"detail": errors})
         key = api_key if isinstance(api_key, str) else None
-        return self._success_answer(op, body, key, prefer, request.body or b"")
+        return self._domain_answer(op, body, key, prefer, request.body or b"")
+
+    # --- operations without the domain layer: answers in the document's own shapes ----------------
+
+    def _respond_generic(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer:
+        table = self._responses[op]
+        content_type = request.headers.get("content-type", "")
+        form = self._forms.get(op, {}).get(essence(content_type)) if request.body else None
+        _, body_errors = form.read(request.body or b"", content_type) if form else self._body(op, request)
+        if not request.body and op.body is not None and op.body.required and self._forms.get(op):
+            body_errors = [error("missing", ("body",), "Field required", None)]
+        if body_errors and body_errors[0]["type"] == "json_invalid":
+            return self._invalid(table, body_errors, request, op, prefer.get("example"))
+        if self._authenticate(op, request) is False:
+            return self._unauthorized(table, request)
+        errors = self._parameters(op, request) + body_errors
+        if errors:
+            return self._invalid(table, errors, request, op, prefer.get("example"))
+        return self._documented_answer(op, table, request, prefer)
+
+    def _documented_answer(
+        self, op: Operation, table: Responses, request: Request, prefer: dict[str, str]
+    ) -> Answer:
+        scenario = prefer.get("example") or self.scenario
+        dynamic = prefer.get("dynamic", "").lower() == "true" or scenario == "dynamic"
+        name = None if scenario in (None, "dynamic") else scenario
+        if "code" in prefer:
+            code = prefer["code"]
+            valid_code = code.isdigit() and 100 <= int(code) <= 599
+            response = table.lookup(int(code)) if valid_code else None
+            if response is None:  # 404, as Prism answers: the document has no such answer
+                documented = ", ".join(table.documented())
+                return Answer(
+                    404,
+                    {
+                        "detail": f"Requested status code {code} is not defined in the document for "
+                        f"{op.operation_id}; documented: {documented}"
+                    },
+                )
+            status = int(code)
+        else:
+            found = table.success()
+            if found is None:  # a document with no responses for the operation
+                return Answer(200, empty=True)
+            status, response = found
+        media_type = choose(request.headers.get("accept"), response.offered)
+        if response.media and media_type is None:
+            offered = ", ".join(response.offered)
+            return Answer(
+                406,
+                {"detail": f"None of the media types in Accept is available; this answer offers {offered}"},
+            )
+        if name is not None:
+            media = _media(response, media_type)
+            named = _named(media)
+            if name not in named:
+                return _unknown_example(op, name, named)
+            return _rendered(status, media_type, media, named[name], response)
+        return self._answer_from(status, response, media_type, dynamic=dynamic)
+
+    def _answer_from(
+        self, status: int, response: Response, media_type: str | None, *, dynamic: bool, kit: Any = MISSING
+    ) -> Answer:
+        if not response.media or media_type is None:
+            return Answer(status, empty=True, headers=_documented_headers(response))
+        media = _media(response, media_type)
+        value = MISSING if dynamic and media.generate is not None else static_value(media)
+        if value is MISSING and kit is not MISSING and self._kit_fits(media, kit):
+            value = kit  # the document's own shape is the kit's (a FastAPI document): say what is wrong
+        if value is MISSING and media.generate is not None:
+            value = media.generate(self.rng, 0)
+        if value is MISSING:
+            return Answer(status, media_type=media_type, raw=b"", headers=_documented_headers(response))
+        return _rendered(status, media_type, media, value, response)
+
+    def _kit_fits(self, media: Media, kit: Any) -> bool:
+        if media.schema is None or not is_json(media.media_type):
+            return False
+        validator: Any = self._fits.get(id(media))
+        if validator is None:
+            schema = media.schema
+            document = {**schema, **self.contract.schema_root} if isinstance(schema, dict) else schema
+            try:
+                validator = jsonschema_rs.validator_for(document)
+            except (ValueError, TypeError):  # a schema the validator cannot compile: no kit shape
+                validator = False
+            self._fits[id(media)] = validator
+        if validator is False:
+            return False
+        try:
+            return bool(validator.is_valid(kit))
+        except (ValueError, OverflowError, TypeError):
+            return False
+
+    def _invalid(
+        self, table: Responses, errors: ErrorList, request: Request, op: Operation, name: str | None
+    ) -> Answer:
+        """An invalid request: the first documented of 422, 400 (and their range), `default` (as 422),
+        Prism's order; the kit's FastAPI-style 422 only where the document declares none. A named
+        example (`Prefer: example=NAME`) is taken from that answer when it has one by that name."""
+        kit = {"detail": errors}
+        found = table.first_of(("422", "400"), 422)
+        if found is None and all(e["loc"][0] == "path" for e in errors):
+            # A path whose parameters break their schema names no resource: the documented 404.
+            found = table.first_of(("404",), 404)
+        if found is None:
+            return Answer(422, kit)
+        status, response = found
+        media_type = choose(request.headers.get("accept"), response.offered) or _first(response)
+        if name is not None and response.media and name != self.scenario:
+            media = _media(response, media_type)
+            named = _named(media)
+            if name not in named:
+                return _unknown_example(op, name, named)
+            return _rendered(status, media_type, media, named[name], response)
+        return self._answer_from(status, response, media_type, dynamic=False, kit=kit)
+
+    def _unauthorized(self, table: Responses, request: Request) -> Answer:
+        found = table.first_of(("401", "403"), 401)
+        if found is None:
+            return Answer(401, {"detail": "Not authenticated"}, dict(UNAUTHENTICATED_HEADERS))
+        status, response = found
+        media_type = choose(request.headers.get("accept"), response.offered) or _first(response)
+        answer = self._answer_from(status, response, media_type, dynamic=False)
+        if status == 401:
+            answer.headers = {**UNAUTHENTICATED_HEADERS, **answer.headers}
+        return answer
 
     def _body(self, op: Operation, request: Request) -> tuple[Any, ErrorList]:
         spec = op.body
@@ -208,23 +386,30 @@ class Engine:
             return None, errors
         return value, unicode_errors(raw, value, ("body",)) or spec.validator.errors(value, ("body",))
 
-    def _authenticate(self, op: Operation, headers: Mapping[str, str]) -> str | bool:
+    def _authenticate(self, op: Operation, request: Request) -> str | bool:
         if not op.security:
             return True
         for requirement in op.security:
-            presented = [self._credential(cred, headers) for cred in requirement]
+            presented = [self._credential(cred, request) for cred in requirement]
             if all(value is not None and self._known(value) for value in presented):
                 return presented[0] or True
         return False
 
-    @staticmethod
-    def _credential(cred: Credential, headers: Mapping[str, str]) -> str | None:
-        if cred.location != "header":
-            return None  # query and cookie keys: not used by this API; refused rather than guessed
-        value = headers.get(cred.name.lower(), "")
+    def _credential(self, cred: Credential, request: Request) -> str | None:
+        if cred.location == "query":
+            values = [v for k, v in parse_qsl(request.query_string, keep_blank_values=True) if k == cred.name]
+            return values[-1] if values and values[-1] else None
+        if cred.location == "cookie":
+            return cookies(request.headers.get("cookie", "")).get(cred.name) or None
+        value = request.headers.get(cred.name.lower(), "")
         if cred.bearer:
             scheme, _, token = value.partition(" ")
             value = token if scheme.lower() == "bearer" else ""
+        elif cred.scheme in self._basic:
+            value = _basic_password(value)
+        elif cred.scheme in self._http:  # digest and other schemes: what follows the scheme's name
+            scheme, _, token = value.partition(" ")
+            value = token.strip() if scheme.lower() == self._http[cred.scheme] else ""
         return value or None
 
     def _known(self, value: str) -> bool:
@@ -236,21 +421,22 @@ class Engine:
     def _parameters(self, op: Operation, request: Request) -> ErrorList:
         if not op.parameters:
             return []
-        query = _multi(parse_qsl(request.query_string, keep_blank_values=True))
-        cookies = _cookies(request.headers.get("cookie", ""))
+        query = multi(parse_qsl(request.query_string, keep_blank_values=True))
+        jar = cookies(request.headers.get("cookie", ""))
         errors: ErrorList = []
         for param in op.parameters:
             loc: Loc = (param.location, param.name)
-            if param.location == "path":
-                raw: Any = request.path_params.get(param.name)
-            elif param.location == "query":
-                raw = query.get(param.name)
-                if raw is not None and _kind(param.schema) != "array":
-                    raw = raw[-1]
-            elif param.location == "header":
-                raw = request.headers.get(param.name.lower())
+            decode = self._decoders[id(param)]
+            if param.location == "query":
+                raw: Any = decode.query(query)
             else:
-                raw = cookies.get(param.name)
+                if param.location == "path":
+                    text = request.path_params.get(param.name)
+                elif param.location == "header":
+                    text = request.headers.get(param.name.lower())
+                else:
+                    text = jar.get(param.name)
+                raw = None if text is None else decode.text(text)
             if raw is None:
                 if param.required:
                     errors.append(error("missing", loc, "Field required", None))
@@ -262,10 +448,11 @@ class Engine:
             errors.extend(param.validator.errors(value, loc))
         return errors
 
-    def _success_answer(
+    def _domain_answer(
         self, op: Operation, body: Any, api_key: str | None, prefer: dict[str, str], raw: bytes
     ) -> Answer:
-        domain = self.domains.get(op)
+        """The answer of an operation the domain layer recognises (the bundled document's)."""
+        domain = self.domains[op]
         scenario = prefer.get("example") or self.scenario
         dynamic = prefer.get("dynamic", "").lower() == "true" or scenario == "dynamic"
         if "code" in prefer:
@@ -280,42 +467,115 @@ class Engine:
                         f"documented: {documented}"
                     },
                 )
-            if code.startswith("2") and domain is None and spec.schema is None:
-                return Answer(int(code), empty=True)
             if not code.startswith("2"):
-                if domain is not None and code == "422":
+                if code == "422":
                     return Answer(422, domain.validation_error_example())
                 if spec.schema is None:
                     return Answer(int(code), empty=True)
                 return Answer(int(code), self.generator.instance(spec.schema, self.rng))
-        if domain is not None:
-            if scenario not in (None, "dynamic", *SCENARIOS):
-                return Answer(
-                    400,
-                    {
-                        "detail": f"Unknown example {scenario!r} for {op.operation_id}; "
-                        f"available: {', '.join(SCENARIOS)} (or Prefer: dynamic=true)"
-                    },
-                )
-            name = DEFAULT_SCENARIO if scenario in (None, "dynamic") else scenario
-            answer = domain.build(
-                body or {}, api_key, name, self.rng, self.clock.now(), dynamic=dynamic, fingerprint=raw
+        if scenario not in (None, "dynamic", *SCENARIOS):
+            return Answer(
+                400,
+                {
+                    "detail": f"Unknown example {scenario!r} for {op.operation_id}; "
+                    f"available: {', '.join(SCENARIOS)} (or Prefer: dynamic=true)"
+                },
             )
-            return Answer(201, answer)
-        success = op.success
-        status = int(success.status) if success is not None and success.status.isdigit() else 200
-        if scenario is not None and scenario != "dynamic":
-            examples = self._examples.get(op, {})
-            if scenario not in examples:
-                available = ", ".join(examples) or "none (this operation's document declares no examples)"
-                return Answer(
-                    400,
-                    {"detail": f"Unknown example {scenario!r} for {op.operation_id}; available: {available}"},
-                )
-            return Answer(status, examples[scenario])
-        if op not in self._success:
-            return Answer(status, empty=True)
-        return Answer(status, self._success[op](self.rng, 0))
+        name = DEFAULT_SCENARIO if scenario in (None, "dynamic") else scenario
+        answer = domain.build(
+            body or {}, api_key, name, self.rng, self.clock.now(), dynamic=dynamic, fingerprint=raw
+        )
+        return Answer(201, answer)
+
+
+def _unknown_example(op: Operation, name: str, named: Mapping[str, Any]) -> Answer:
+    available = ", ".join(named) or "none (this operation's document declares no examples)"
+    return Answer(404, {"detail": f"Unknown example {name!r} for {op.operation_id}; available: {available}"})
+
+
+def _first(response: Response) -> str | None:
+    return next(
+        (m for m in response.offered if is_json(m)), response.offered[0] if response.offered else None
+    )
+
+
+def _media(response: Response, media_type: str | None) -> Media:
+    found = response.get(media_type) if media_type is not None else None
+    if found is None:  # a `*/*` entry answering a concrete type
+        found = next((m for m in response.media if m.media_type.strip() == "*/*"), response.media[0])
+    return found
+
+
+def _named(media: Media) -> dict[str, Any]:
+    named = dict(media.examples)
+    if media.example is not MISSING:
+        named.setdefault("default", media.example)
+    return named
+
+
+def _rendered(status: int, media_type: str | None, media: Media, value: Any, response: Response) -> Answer:
+    headers = _documented_headers(response)
+    if media_type is None:
+        return Answer(status, value, headers)
+    content_type = "application/json" if media_type.strip() == "*/*" else media_type
+    if is_json(content_type):
+        return Answer(status, value, headers, media_type=content_type)
+    return Answer(
+        status, value, headers, media_type=content_type, raw=render(value, content_type, root=media.root)
+    )
+
+
+def _documented_headers(response: Response) -> dict[str, str]:
+    return {}
+
+
+def _query_preferences(query: str) -> dict[str, str]:
+    """Prism's query spellings of the preferences: `?__code=404&__example=cat&__dynamic=true`
+    (a `Prefer` header wins over them)."""
+    out = {}
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        if name in ("__code", "__example", "__dynamic") and value:
+            out[name[2:]] = value
+    return out
+
+
+def _basic_password(header: str) -> str:
+    """`Authorization: Basic base64(user:password)` → the password (`curl -u user:KEY`)."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return ""
+    return decoded.partition(":")[2]
+
+
+def _form_bodies(
+    contract: Contract, op: Operation, generator: Generator, openapi30: bool
+) -> dict[str, FormBody]:
+    body = deref(contract.document, op.raw.get("requestBody"))
+    content = body.get("content") if isinstance(body, Mapping) else None
+    out = {}
+    for media_type, media in (content or {}).items():
+        schema = deref(contract.document, media).get("schema") if isinstance(media, Mapping) else None
+        if is_form(str(media_type)) and isinstance(schema, Mapping):
+            schema = openapi30_to_json_schema(schema) if openapi30 else schema
+            validator = compile_validator(schema, contract.schema_root)
+            encoding = deref(contract.document, media).get("encoding")
+            out[str(media_type)] = form_body(str(media_type), schema, validator, generator, encoding)
+    return out
+
+
+def _raw_parameter(document: Mapping[str, Any], op: Operation, name: str, location: str) -> Mapping[str, Any]:
+    """The parameter as the document writes it (style, explode, content), operation's over path's."""
+    item = deref(document, (document.get("paths") or {}).get(op.path) or {})
+    candidates = [*(op.raw.get("parameters") or []), *((item or {}).get("parameters") or [])]
+    for candidate in candidates:
+        found = deref(document, candidate)
+        if isinstance(found, Mapping) and found.get("name") == name and found.get("in") == location:
+            return found
+    return {"name": name, "in": location}
 
 
 _TOKEN = re.compile(r'\s*([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,;\s]*)\s*(?:;[^,]*)?')
@@ -335,113 +595,3 @@ def parse_prefer(header: str) -> dict[str, str]:
                 raise ValueError(f"Prefer: {name} needs a value, as in {name}=…")
             out[name] = value
     return out
-
-
-def _examples(op: Operation, status: str) -> dict[str, Any]:
-    media = ((op.raw.get("responses") or {}).get(status) or {}).get("content") or {}
-    for media_type, content in media.items():
-        if is_json_media_type(media_type) and isinstance(content, dict):
-            named = {
-                k: v.get("value") for k, v in (content.get("examples") or {}).items() if isinstance(v, dict)
-            }
-            if "example" in content:
-                named.setdefault("default", content["example"])
-            return named
-    return {}
-
-
-def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for name, value in pairs:
-        out.setdefault(name, []).append(value)
-    return out
-
-
-def _cookies(header: str) -> dict[str, str]:
-    out = {}
-    for part in header.split(";"):
-        name, sep, value = part.strip().partition("=")
-        if sep:
-            out[name] = value
-    return out
-
-
-def _kind(schema: Any) -> str:
-    if not isinstance(schema, dict):
-        return ""
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), "")
-    if kind is None:
-        for branch in schema.get("anyOf") or schema.get("oneOf") or []:
-            found = _kind(branch)
-            if found and found != "null":
-                return found
-    return str(kind or "")
-
-
-_BOOLEAN = {
-    "true": True,
-    "1": True,
-    "yes": True,
-    "on": True,
-    "false": False,
-    "0": False,
-    "no": False,
-    "off": False,
-}
-
-
-Coercer = Callable[[Any], "tuple[Any, tuple[str, str] | None]"]
-
-
-def coercer(schema: Any, generator: Generator) -> Coercer:
-    """Parameters arrive as text: a converter the way pydantic's lax mode converts them for
-    FastAPI, built once per parameter."""
-    resolved = generator.resolve(schema)
-    kind = _kind(resolved)
-    items = (
-        coercer(resolved.get("items", {}), generator)
-        if kind == "array" and isinstance(resolved, dict)
-        else None
-    )
-
-    def convert(raw: Any) -> tuple[Any, tuple[str, str] | None]:
-        if isinstance(raw, list):
-            values = []
-            for item in raw:
-                value, problem = items(item) if items else (item, None)
-                if problem is not None:
-                    return raw, problem
-                values.append(value)
-            return values, None
-        return _scalar(kind, raw)
-
-    return convert
-
-
-def _scalar(kind: str, raw: str) -> tuple[Any, tuple[str, str] | None]:
-    if kind == "integer":
-        try:
-            return int(raw.strip()), None
-        except ValueError:
-            return raw, (
-                "int_parsing",
-                "Input should be a valid integer, unable to parse string as an integer",
-            )
-    if kind == "number":
-        try:
-            number = float(raw)
-        except ValueError:
-            return raw, (
-                "float_parsing",
-                "Input should be a valid number, unable to parse string as a number",
-            )
-        if number != number or number in (float("inf"), float("-inf")):
-            return raw, ("finite_number", "Input should be a finite number")
-        return number, None
-    if kind == "boolean":
-        if raw.lower() in _BOOLEAN:
-            return _BOOLEAN[raw.lower()], None
-        return raw, ("bool_parsing", "Input should be a valid boolean, unable to interpret input")
-    return raw, None

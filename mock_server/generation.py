@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import random
 import re
 import string
@@ -15,6 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+
+import jsonschema_rs
 
 try:  # the regex parser moved in 3.11; both spellings are stdlib
     import re._parser as sre_parse  # type: ignore[import-not-found,unused-ignore]
@@ -45,10 +48,20 @@ def random_uuid(rng: random.Random) -> str:
 
 
 class Generator:
-    def __init__(self, root: dict[str, Any], *, optional: float = 0.7) -> None:
+    """`response=True` (the default): instances a server sends, so `writeOnly` properties are left
+    out; `False`: instances a client sends, so `readOnly` ones are.
+
+    Where a schema combines subschemas (allOf, oneOf, anyOf, not, uniqueItems, several patterns),
+    what is generated from the merged form is checked against the schema as written and drawn
+    again if it fails (a bounded number of times): allOf is a conjunction, oneOf means exactly one."""
+
+    def __init__(self, root: dict[str, Any], *, optional: float = 0.7, response: bool = True) -> None:
         self.root = root
         self.optional = optional  # the chance that an optional property is present
+        self.response = response
         self._refs: dict[str, Gen] = {}
+        self._hidden: set[str] = set()  # writeOnly (or readOnly) names left out: excused from `required`
+        self._budget: int | None = None  # draws left for checked schemas in this instance (None: idle)
 
     def instance(self, schema: Any, rng: random.Random) -> Any:
         return self.compile(schema)(rng, 0)
@@ -58,7 +71,13 @@ class Generator:
             return lambda rng, depth: None if schema is False else rng.choice(_WORDS)
         if "$ref" in schema and len(schema) == 1:
             return self._ref(schema["$ref"])
-        schema = self._merge_all_of(schema)
+        merged = self._merge_all_of(schema)
+        gen = self._compile_merged(merged if merged is not None else _without(schema, "allOf"))
+        if _combines(schema) or (merged is not None and _combines(merged)):
+            return self._checked(schema, gen)
+        return gen
+
+    def _compile_merged(self, schema: dict[str, Any]) -> Gen:
         if "const" in schema:
             const = schema["const"]
             return lambda rng, depth: const
@@ -67,15 +86,63 @@ class Generator:
             return lambda rng, depth: rng.choice(options)
         for key in ("anyOf", "oneOf"):
             if key in schema:
-                return self._choice(
-                    [{**_without(schema, key), **b} if isinstance(b, dict) else b for b in schema[key]]
-                )
+                sibling = _without(schema, key)
+                branches = []
+                for branch in schema[key]:
+                    if not isinstance(branch, dict):
+                        branches.append(branch)
+                        continue
+                    joined = _conjoin(sibling, self._merge_all_of(branch) or branch) if sibling else branch
+                    if joined is not None:  # a branch the siblings contradict is never drawn
+                        branches.append(joined)
+                return self._choice(branches or [_without(sibling, "type")])
         kind = schema.get("type")
         if isinstance(kind, list):
             return self._choice([{**schema, "type": k} for k in kind])
         if kind is None:
-            kind = "object" if "properties" in schema else "string"
+            kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
         return self._typed(schema, kind)
+
+    def _checked(self, schema: dict[str, Any], gen: Gen) -> Gen:
+        built: list[Any] = []
+
+        def valid(value: Any) -> bool:
+            if not built:
+                document = {**schema, **self.root}
+                try:
+                    built.append(jsonschema_rs.validator_for(document, validate_formats=True))
+                except (ValueError, TypeError):
+                    built.append(None)
+            validator = built[0]
+            if validator is None:
+                return True
+            try:
+                if validator.is_valid(value):
+                    return True
+                return bool(self._hidden) and all(
+                    type(e.kind).__name__ == "Required" and getattr(e.kind, "property", None) in self._hidden
+                    for e in validator.iter_errors(value)
+                )
+            except (ValueError, OverflowError, TypeError):
+                return False
+
+        def checked(rng: random.Random, depth: int) -> Any:
+            outermost = self._budget is None
+            if outermost:  # nested checks share one budget: their tries multiply with the depth
+                self._budget = CHECK_BUDGET
+            try:
+                candidate = gen(rng, depth)
+                for _ in range(CHECK_TRIES):
+                    if valid(candidate) or not self._budget:
+                        return candidate
+                    self._budget -= 1
+                    candidate = gen(rng, depth)
+                return candidate
+            finally:
+                if outermost:
+                    self._budget = None
+
+        return checked
 
     def _ref(self, ref: str) -> Gen:
         if ref not in self._refs:
@@ -92,21 +159,24 @@ class Generator:
             schema = {**target, **rest} if rest and isinstance(target, dict) else target
         return schema
 
-    def _merge_all_of(self, schema: dict[str, Any]) -> dict[str, Any]:
-        if "allOf" not in schema and "$ref" not in schema:
+    def _merge_all_of(self, schema: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
+        """The conjunction of `allOf` (and of a `$ref` with its siblings) as one schema; None when
+        its parts contradict each other (no instance can be generated from the merged form)."""
+        if ("allOf" not in schema and "$ref" not in schema) or depth > 20:
             return schema
-        merged: dict[str, Any] = {}
-        parts = [self.resolve(p) for p in schema.get("allOf", [])]
-        parts.append(self.resolve(_without(schema, "allOf")))
+        parts: list[Any] = list(schema.get("allOf", []))
+        rest = _without(schema, "allOf")
+        if "$ref" in rest:
+            parts.append({"$ref": rest["$ref"]})
+            rest = _without(rest, "$ref")
+        parts.append(rest)
+        merged: dict[str, Any] | None = {}
         for part in parts:
-            part = self._merge_all_of(part) if isinstance(part, dict) else {}
-            props = {**merged.get("properties", {}), **part.get("properties", {})}
-            required = [*merged.get("required", []), *part.get("required", [])]
-            merged.update(part)
-            if props:
-                merged["properties"] = props
-            if required:
-                merged["required"] = list(dict.fromkeys(required))
+            part = self.resolve(part)
+            part = self._merge_all_of(part, depth + 1) if isinstance(part, dict) else {}
+            if part is None or merged is None:
+                return None
+            merged = _conjoin(merged, part)
         return merged
 
     def _choice(self, branches: list[Any]) -> Gen:
@@ -135,10 +205,23 @@ class Generator:
             items = self.compile(schema.get("items", {}))
             low = int(schema.get("minItems", 0))
             high = int(schema.get("maxItems", low + 3))
+            unique = schema.get("uniqueItems") is True
 
             def array(rng: random.Random, depth: int) -> list[Any]:
                 count = low if depth >= MAX_DEPTH else rng.randint(low, max(low, min(high, low + 3)))
-                return [items(rng, depth + 1) for _ in range(count)]
+                if not unique:
+                    return [items(rng, depth + 1) for _ in range(count)]
+                out: list[Any] = []
+                seen: set[str] = set()
+                for _ in range(count * 8):  # bounded: an enum of few values may not have `count` of them
+                    if len(out) >= count:
+                        break
+                    item = items(rng, depth + 1)
+                    key = _canonical(item)
+                    if key not in seen:
+                        seen.add(key)
+                        out.append(item)
+                return out
 
             return array
         if kind == "string":
@@ -150,10 +233,20 @@ class Generator:
         return lambda rng, depth: None
 
     def _object(self, schema: dict[str, Any]) -> Gen:
-        props = [(name, self.compile(sub)) for name, sub in (schema.get("properties") or {}).items()]
-        required = set(schema.get("required") or [])
+        hidden_key = "writeOnly" if self.response else "readOnly"
+        props = []
+        for name, sub in (schema.get("properties") or {}).items():
+            if _flag(self.resolve(sub), hidden_key):
+                self._hidden.add(name)  # never sent in this direction, even when required
+                continue
+            props.append((name, self.compile(sub)))
+        required = set(schema.get("required") or []) - {
+            name
+            for name, sub in (schema.get("properties") or {}).items()
+            if _flag(self.resolve(sub), hidden_key)
+        }
         extra = schema.get("additionalProperties")
-        free_form = not props and extra is not False
+        free_form = not props and not schema.get("properties") and extra is not False
         extra_gen = self.compile(extra) if isinstance(extra, dict) and extra else None
 
         def obj(rng: random.Random, depth: int) -> dict[str, Any]:
@@ -171,6 +264,107 @@ class Generator:
         return obj
 
 
+CHECK_TRIES = 24  # draws of one checked schema
+CHECK_BUDGET = 2000  # draws of all checked schemas within one instance
+_LOWER = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
+_UPPER = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+_EITHER = ("uniqueItems", "readOnly", "writeOnly", "deprecated")
+
+
+def _flag(schema: Any, key: str) -> bool:
+    return isinstance(schema, dict) and schema.get(key) is True
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _combines(schema: dict[str, Any]) -> bool:
+    """Whether a schema needs generated instances checked: what merging cannot make exact."""
+    if any(key in schema for key in ("allOf", "oneOf", "not", "uniqueItems", "x-patterns")):
+        return True
+    if "$ref" in schema and len(schema) > 1:
+        return True
+    branches = schema.get("anyOf")
+    if isinstance(branches, list):
+        # The 3.0 dialect's `nullable` becomes anyOf [X, null]: exact already, no check needed.
+        plain = [b for b in branches if not (isinstance(b, dict) and b == {"type": "null"})]
+        return len(plain) > 1 or bool(_without(schema, "anyOf"))
+    return "enum" in schema and len(schema.keys() - {"enum", "type", "description", "title", "default"}) > 0
+
+
+def _types(kind: Any) -> set[str] | None:
+    if isinstance(kind, str):
+        return {kind}
+    if isinstance(kind, list):
+        return {str(k) for k in kind}
+    return None
+
+
+def _conjoin(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
+    """Two schemas that must both hold, as one; None when they plainly contradict (types, enums)."""
+    out = dict(a)
+    for key, value in b.items():
+        if key not in out:
+            out[key] = value
+            continue
+        mine = out[key]
+        if mine == value:
+            continue
+        if key == "properties" and isinstance(mine, dict) and isinstance(value, dict):
+            props = dict(mine)
+            for name, sub in value.items():
+                props[name] = {"allOf": [props[name], sub]} if name in props and props[name] != sub else sub
+            out[key] = props
+        elif key == "required" and isinstance(mine, list) and isinstance(value, list):
+            out[key] = list(dict.fromkeys([*mine, *value]))
+        elif key == "type":
+            left, right = _types(mine), _types(value)
+            if left is None or right is None:
+                continue
+            both = left & right
+            if "integer" in left | right and "number" in left | right:
+                both |= {"integer"} & (left | right)
+            if not both:
+                return None
+            ordered = (
+                [k for k in (_types(mine) or set()) if k in both] if isinstance(mine, list) else sorted(both)
+            )
+            out[key] = ordered[0] if len(ordered) == 1 else ordered
+        elif key in _LOWER and _is_number(mine) and _is_number(value):
+            out[key] = max(mine, value)
+        elif key in _UPPER and _is_number(mine) and _is_number(value):
+            out[key] = min(mine, value)
+        elif key in _EITHER:
+            out[key] = bool(mine) or bool(value)
+        elif key == "pattern":
+            out["x-patterns"] = list(dict.fromkeys([*out.get("x-patterns", [mine]), value]))
+        elif key == "x-patterns":
+            out[key] = list(dict.fromkeys([*mine, *value]))
+        elif key == "enum" and isinstance(mine, list) and isinstance(value, list):
+            both_values = [v for v in mine if v in value]
+            if not both_values:
+                return None
+            out[key] = both_values
+        elif (
+            key in ("items", "additionalProperties", "not")
+            and isinstance(mine, dict)
+            and isinstance(value, dict)
+        ):
+            out[key] = {"allOf": [mine, value]} if key != "not" else {"anyOf": [mine, value]}
+        elif key == "additionalProperties":
+            out[key] = False if False in (mine, value) else mine
+        elif key in ("anyOf", "oneOf", "allOf"):
+            # A second combinator of the same kind: kept as a conjunction, checked after generation.
+            out["allOf"] = [*out.get("allOf", []), {key: value}] if key != "allOf" else [*mine, *value]
+        # anything else (title, description, format, example…): the first one stays
+    return out
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _without(schema: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k != key}
 
@@ -179,6 +373,8 @@ def _string(schema: dict[str, Any]) -> Gen:
     fmt = schema.get("format")
     low = int(schema.get("minLength", 0))
     high = int(schema.get("maxLength", max(low, 12)))
+    if "x-patterns" in schema:
+        return _from_patterns(list(schema["x-patterns"]), low, high)
     if "pattern" in schema:
         return _from_pattern(schema["pattern"], low, high)
     formats: dict[str, Gen] = {
@@ -206,9 +402,16 @@ def _string(schema: dict[str, Any]) -> Gen:
     return text
 
 
+_FORMAT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1), "float": (-3.4e38, 3.4e38)}
+
+
 def _number(schema: dict[str, Any], integer: bool) -> Gen:
     low = schema.get("minimum", schema.get("exclusiveMinimum", 0 if "maximum" not in schema else None))
     high = schema.get("maximum", schema.get("exclusiveMaximum"))
+    if schema.get("format") in _FORMAT_RANGES:
+        floor, ceiling = _FORMAT_RANGES[schema["format"]]
+        low = None if low is None else max(low, floor)
+        high = None if high is None else min(high, ceiling)
     if low is None:
         low = (high or 0) - 1000
     if high is None:
@@ -240,12 +443,52 @@ def _from_pattern(pattern: str, low: int, high: int) -> Gen:
 
     def gen(rng: random.Random, depth: int) -> str:
         for _ in range(20):
-            candidate = _emit(parsed, rng)
+            candidate = _fit(_emit(parsed, rng), pattern, low, rng)
             if low <= len(candidate) <= high and regex.search(candidate):
                 return candidate
         return candidate
 
     return gen
+
+
+def _from_patterns(patterns: list[str], low: int, high: int) -> Gen:
+    """A string matching every pattern (an allOf of patterns): samples of each, joined, in an order
+    that puts `^`-anchored ones first and `$`-anchored ones last, tried until all match."""
+    try:
+        parsed = [sre_parse.parse(p) for p in patterns]
+        regexes = [re.compile(p) for p in patterns]
+    except re.error:
+        return _from_pattern(patterns[0], low, high)
+
+    def gen(rng: random.Random, depth: int) -> str:
+        candidate = ""
+        for attempt in range(60):
+            order = list(range(len(patterns)))
+            rng.shuffle(order)
+            order.sort(
+                key=lambda i: 0 if patterns[i].startswith("^") else 2 if patterns[i].endswith("$") else 1
+            )
+            if attempt % 2:  # one full sample alone, the others only checked
+                candidate = _emit(parsed[order[0]], rng)
+            else:
+                candidate = "".join(_emit(parsed[i], rng) for i in order)
+            candidate = _fit(candidate, "|".join(patterns), low, rng)
+            if low <= len(candidate) <= high and all(r.search(candidate) for r in regexes):
+                return candidate
+        return candidate
+
+    return gen
+
+
+def _fit(candidate: str, pattern: str, low: int, rng: random.Random) -> str:
+    """Letters added on a side the pattern does not anchor: to reach minLength, and a few at random
+    so that an unanchored pattern (`x$`) gives distinct strings (uniqueItems)."""
+    free_end, free_start = not pattern.endswith("$"), not pattern.startswith("^")
+    if not (free_end or free_start):
+        return candidate
+    extra = max(low - len(candidate), 0) + rng.randint(0, 3)
+    filler = "".join(rng.choice(string.ascii_lowercase) for _ in range(extra))
+    return candidate + filler if free_end else filler + candidate
 
 
 def _emit(parsed: Any, rng: random.Random) -> str:

@@ -55,6 +55,7 @@ class SchemaCompiler:
         self._registry: Any = None
         self._explain = _Compiler(root)
         self._validators: dict[bytes, SchemaValidator] = {}
+        self._traits: tuple[bool, frozenset[str]] | None = None
 
     def validator(self, schema: Any) -> SchemaValidator:
         key = _canonical(schema)
@@ -62,6 +63,13 @@ class SchemaCompiler:
         if found is None:
             found = self._validators[key] = SchemaValidator(schema, self.root, compiler=self)
         return found
+
+    def traits(self, schema: Any) -> tuple[bool, frozenset[str]]:
+        """(the document or this schema uses a ranged `format`; the readOnly names in `required`)."""
+        if self._traits is None:
+            self._traits = _traits(self.root, self._explain)
+        ranged, read_only = _traits(schema, self._explain, follow_refs=False)
+        return ranged or self._traits[0], read_only | self._traits[1]
 
     def fast(self, schema: Any) -> Any:
         if not isinstance(schema, dict):
@@ -73,6 +81,38 @@ class SchemaCompiler:
         return jsonschema_rs.validator_for(
             rebase(schema), registry=self._registry, retriever=_never_fetch, validate_formats=True
         )
+
+
+def _traits(node: Any, compiler: _Compiler, *, follow_refs: bool = True) -> tuple[bool, frozenset[str]]:
+    """One pass over `node` (a schema, or the whole document): whether an integer or number uses
+    a ranged `format`, and which required properties are readOnly. Iterative: documents nest deep."""
+    ranged = False
+    read_only: set[str] = set()
+    stack: list[tuple[Any, bool]] = [(node, False)]  # (node, is a map of names to schemas)
+    while stack:
+        item, names = stack.pop()
+        if isinstance(item, list):
+            stack.extend((value, False) for value in item)
+            continue
+        if not isinstance(item, dict):
+            continue
+        if names:
+            stack.extend((value, False) for value in item.values())
+            continue
+        if isinstance(item.get("format"), str) and item["format"] in FORMAT_RANGES:
+            ranged = True
+        properties, required = item.get("properties"), item.get("required")
+        if isinstance(properties, dict) and isinstance(required, list):
+            read_only.update(
+                name
+                for name in required
+                if isinstance(name, str) and name in properties and compiler._is_read_only(properties[name])
+            )
+        for key, value in item.items():
+            if key in LITERAL_KEYS or (key == "$ref" and not follow_refs):
+                continue
+            stack.append((value, key in NAME_MAPS))
+    return ranged, frozenset(read_only)
 
 
 def _never_fetch(uri: str) -> Any:
@@ -106,17 +146,31 @@ def rebase(schema: Any, parent: str | None = None) -> Any:
 
 
 class SchemaValidator:
+    """Request validation. Beyond JSON Schema, as OpenAPI reads it for requests: the ranges of
+    `format` int32/int64/float/double are enforced, and a `readOnly` property listed in `required`
+    may be left out (one that is sent is accepted, as Prism does)."""
+
     def __init__(self, schema: Any, root: dict[str, Any], *, compiler: SchemaCompiler | None = None) -> None:
         self.schema = schema
         compiler = compiler or SchemaCompiler(root)
         self._fast = compiler.fast(schema)
         self._explain = compiler._explain.compile(schema)
+        # What the fast validator cannot know, from the document as a whole (references are
+        # compiled lazily and shared, so one schema's compilation does not see them all):
+        ranged, read_only = compiler.traits(schema)
+        self._ranged = ranged  # format ranges: the walker must look at valid values too
+        self._read_only = read_only  # readOnly names excused from `required`
 
     def is_valid(self, value: Any) -> bool:
         try:
-            return bool(self._fast.is_valid(value))
+            valid = bool(self._fast.is_valid(value))
         except (ValueError, OverflowError, TypeError):  # e.g. integers beyond 64 bits
             return False
+        if valid and self._ranged:
+            found: ErrorList = []
+            self._explain(value, (), found)
+            return not found
+        return valid
 
     def errors(self, value: Any, loc: Loc) -> ErrorList:
         if self.is_valid(value):
@@ -130,10 +184,19 @@ class SchemaValidator:
             raw = list(self._fast.iter_errors(value))
         except (ValueError, OverflowError, TypeError) as exc:
             return [error("value_error", loc, f"Value error, {exc}", value)]
+        if self._read_only:
+            raw = [e for e in raw if not _excused(e, self._read_only)]
+            if not raw:
+                return []
         return [
             error("value_error", (*loc, *e.instance_path), f"Value error, {e.message}", e.instance)
             for e in raw
         ] or [error("value_error", loc, "Value error, invalid value", value)]
+
+
+def _excused(found: Any, read_only: frozenset[str]) -> bool:
+    kind = found.kind
+    return type(kind).__name__ == "Required" and getattr(kind, "property", None) in read_only
 
 
 def compile_validator(schema: Any, root: dict[str, Any]) -> SchemaValidator:
@@ -407,6 +470,21 @@ class _Compiler:
             target = target[part.replace("~1", "/").replace("~0", "~")]
         return target
 
+    def _is_read_only(self, schema: Any) -> bool:
+        seen = 0
+        while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+            if schema.get("readOnly") is True:
+                return True
+            target: Any = self.root
+            for part in str(schema["$ref"]).lstrip("#/").split("/"):
+                target = (
+                    target.get(part.replace("~1", "/").replace("~0", "~"), {})
+                    if isinstance(target, dict)
+                    else {}
+                )
+            schema, seen = target, seen + 1
+        return isinstance(schema, dict) and schema.get("readOnly") is True
+
     def _union(self, branches: list[Any], parent: dict[str, Any] | None) -> Check:
         nullable = any(isinstance(b, dict) and b.get("type") == "null" and len(b) == 1 for b in branches)
         others = [
@@ -500,7 +578,10 @@ class _Compiler:
 
     def _object(self, schema: dict[str, Any]) -> Check:
         properties = [(name, self.compile(sub)) for name, sub in (schema.get("properties") or {}).items()]
-        required = set(schema.get("required") or [])
+        read_only = {
+            name for name, sub in (schema.get("properties") or {}).items() if self._is_read_only(sub)
+        }
+        required = set(schema.get("required") or []) - read_only
         extra = schema.get("additionalProperties", True)
         extra_check = self.compile(extra) if isinstance(extra, dict) else None
         known = {name for name, _ in properties}
@@ -630,7 +711,22 @@ def _constraints(schema: dict[str, Any], kind: str) -> list[Callable[[Any], Foun
         for key, code, words, ok in bounds:
             if key in schema and isinstance(schema[key], int | float) and not isinstance(schema[key], bool):
                 out.append(_bound(code, words, ctx_names[key], _number(schema[key]), ok))
+        if schema.get("format") in FORMAT_RANGES:
+            low, high = FORMAT_RANGES[schema["format"]]
+            out.append(
+                _bound("greater_than_equal", "greater than or equal to", "ge", low, lambda v, b: v >= b)
+            )
+            out.append(_bound("less_than_equal", "less than or equal to", "le", high, lambda v, b: v <= b))
     return out
+
+
+# OpenAPI's numeric formats, as ranges (float: IEEE single precision's largest finite value).
+FORMAT_RANGES = {
+    "int32": (-2147483648, 2147483647),
+    "int64": (-9223372036854775808, 9223372036854775807),
+    "float": (-3.4028234663852886e38, 3.4028234663852886e38),
+    "double": (-1.7976931348623157e308, 1.7976931348623157e308),
+}
 
 
 def _only_for(kind: str, typed: Check) -> Check:

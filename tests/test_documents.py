@@ -458,8 +458,9 @@ def test_a_bundled_document_validates_and_answers() -> None:
     client = Client(create_app(load_contract(MULTI), settings=Settings(seed=2)))
     try:
         bad = client.request("POST", "/v1/pets", json={"name": "", "born": "2020-01-01", "tag": "bird"})
+        # Refused in the document's own shape: its `default` response (a Problem with a message).
         assert bad.status_code == 422
-        assert [e["loc"] for e in bad.json()["detail"]] == [["body", "name"], ["body", "tag"]]
+        assert isinstance(bad.json()["message"], str)
         good = client.request("POST", "/v1/pets", json={"name": "Rex", "born": "2020-01-01", "tag": "dog"})
         assert good.status_code == 201
         assert isinstance(good.json()["id"], int) and good.json()["id"] >= 1

@@ -1,0 +1,196 @@
+"""Which documented response answers, and with which value: status selection and examples.
+
+Built once per operation at start-up from the document's `responses`, every media type kept
+(the operation table in contract.py keeps only the JSON schema). Status keys are the document's:
+`"201"`, a range `"4XX"`, or `"default"`.
+
+Order of values (Prism's static mode): the media type's `example`, its first named `examples`
+(or the one `Prefer: example=NAME` names), the schema's `examples`/`example`/`default`, else data
+generated from the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_server.contract import openapi30_to_json_schema
+from mock_server.generation import Gen, Generator
+
+MISSING: Any = object()  # no static value: generate one
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    media_type: str
+    schema: Any  # JSON Schema (3.0 dialect rewritten), None when the document gives none
+    example: Any  # the media type's `example`, or MISSING
+    examples: Mapping[str, Any]  # named examples' values, in document order
+    schema_example: Any  # the schema's own examples/example/default, or MISSING
+    generate: Gen | None
+    root: str  # an element name for XML answers
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    key: str
+    media: tuple[Media, ...] = field(default=())
+    headers: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def offered(self) -> tuple[str, ...]:
+        return tuple(m.media_type for m in self.media)
+
+    def get(self, media_type: str) -> Media | None:
+        return next((m for m in self.media if m.media_type == media_type), None)
+
+
+def _status_of(key: str, fallback: int) -> int:
+    if key.isdigit():
+        return int(key)
+    if len(key) == 3 and key[0] in "12345" and key[1:].upper() == "XX":
+        return int(key[0]) * 100 if fallback // 100 != int(key[0]) else fallback
+    return fallback
+
+
+class Responses:
+    """One operation's documented responses."""
+
+    def __init__(self, responses: Mapping[str, Response]) -> None:
+        self.by_key = dict(responses)
+
+    def lookup(self, code: int) -> Response | None:
+        """The response that documents `code`: exactly, by its range (`4XX`), or `default`."""
+        return (
+            self.by_key.get(str(code))
+            or self.by_key.get(f"{code // 100}XX")
+            or self.by_key.get(f"{code // 100}xx")
+            or self.by_key.get("default")
+        )
+
+    def documented(self) -> list[str]:
+        return list(self.by_key)
+
+    def success(self) -> tuple[int, Response] | None:
+        """The answer to a valid request: the lowest documented 2xx, a `2XX` range (200), `default`
+        (200), else the first documented response (never an invented 200)."""
+        exact = sorted(k for k in self.by_key if k.isdigit() and k.startswith("2"))
+        if exact:
+            return int(exact[0]), self.by_key[exact[0]]
+        for key in ("2XX", "2xx", "default"):
+            if key in self.by_key:
+                return 200, self.by_key[key]
+        numeric = sorted(k for k in self.by_key if k.isdigit())
+        if numeric:
+            return int(numeric[0]), self.by_key[numeric[0]]
+        for key, response in self.by_key.items():
+            return _status_of(key, 200), response
+        return None
+
+    def first_of(
+        self, keys: Sequence[str], status_for_default: int, *, with_default: bool = True
+    ) -> tuple[int, Response] | None:
+        """The first documented of `keys` (e.g. 422, 400), with the status to send: the code
+        itself, the range's own code when it covers `status_for_default`, `default` with it."""
+        for key in keys:
+            if key in self.by_key:
+                return _status_of(key, status_for_default), self.by_key[key]
+        for key in keys:  # exact codes first, then the ranges that cover them
+            ranged = f"{key[0]}XX"
+            if key.isdigit() and (ranged in self.by_key or ranged.lower() in self.by_key):
+                return int(key), self.by_key.get(ranged) or self.by_key[ranged.lower()]
+        if "default" in self.by_key and with_default:
+            return status_for_default, self.by_key["default"]
+        return None
+
+
+def static_value(media: Media, name: str | None = None) -> Any:
+    """The example to answer with (MISSING: none; generate). `name`: a named example, checked by the caller."""
+    if name is not None:
+        return media.examples[name]
+    if media.example is not MISSING:
+        return media.example
+    if media.examples:
+        return next(iter(media.examples.values()))
+    return media.schema_example
+
+
+def build(
+    document: Mapping[str, Any], raw_responses: Any, generator: Generator, *, openapi30: bool
+) -> Responses:
+    """The operation's `responses` object (raw, as written) → its table."""
+    out: dict[str, Response] = {}
+    if not isinstance(raw_responses, Mapping):
+        return Responses(out)
+    for status, raw in raw_responses.items():
+        response = deref(document, raw)
+        if not isinstance(response, Mapping):
+            continue
+        media = []
+        for media_type, content in (response.get("content") or {}).items():
+            content = deref(document, content) if isinstance(content, Mapping) else {}
+            schema = content.get("schema")
+            if schema is not None and openapi30:
+                schema = openapi30_to_json_schema(schema)
+            examples = {
+                str(name): deref(document, ex).get("value")
+                for name, ex in (content.get("examples") or {}).items()
+                if isinstance(deref(document, ex), Mapping) and "value" in deref(document, ex)
+            }
+            media.append(
+                Media(
+                    media_type=str(media_type),
+                    schema=schema,
+                    example=content.get("example", MISSING),
+                    examples=examples,
+                    schema_example=_schema_example(generator, schema),
+                    generate=generator.compile(schema) if schema is not None else None,
+                    root=_root_name(schema),
+                )
+            )
+        out[str(status)] = Response(str(status), tuple(media), dict(response.get("headers") or {}))
+    return Responses(out)
+
+
+def deref(document: Mapping[str, Any], node: Any) -> Any:
+    seen: set[str] = set()
+    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
+        ref = node["$ref"]
+        if not ref.startswith("#/") or ref in seen:
+            return {}
+        seen.add(ref)
+        target: Any = document
+        for part in ref[2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, Mapping) or part not in target:
+                return {}
+            target = target[part]
+        node = target
+    return node
+
+
+def _schema_example(generator: Generator, schema: Any) -> Any:
+    try:
+        resolved = generator.resolve(schema)
+    except (KeyError, TypeError):
+        return MISSING
+    if not isinstance(resolved, Mapping):
+        return MISSING
+    if isinstance(resolved.get("examples"), list) and resolved["examples"]:
+        return resolved["examples"][0]
+    for key in ("example", "default"):
+        if key in resolved:
+            return resolved[key]
+    return MISSING
+
+
+def _root_name(schema: Any) -> str:
+    if isinstance(schema, Mapping):
+        xml = schema.get("xml")
+        if isinstance(xml, Mapping) and isinstance(xml.get("name"), str):
+            return str(xml["name"])
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            return ref.rsplit("/", 1)[-1]
+    return "root"
