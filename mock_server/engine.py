@@ -431,7 +431,8 @@ class Engine:
                 raw: Any = decode.query(query)
             else:
                 if param.location == "path":
-                    text = request.path_params.get(param.name)
+                    # An empty segment (`/pets//photos`) is a path parameter left out.
+                    text = request.path_params.get(param.name) or None
                 elif param.location == "header":
                     text = request.headers.get(param.name.lower())
                 else:

@@ -39,9 +39,9 @@ class _Template(Generic[T]):
                 continue
             name = self.names[i]
             if name is not None:
-                if not segment:
-                    return None
-                params[name] = segment
+                if not segment and i == len(segments) - 1:
+                    return None  # `/pets/`: the trailing-slash redirect's, not a missing `{id}`
+                params[name] = segment  # `/pets//photos`: routed, and the empty value refused
                 continue
             pattern, names = self.mixed[i]  # type: ignore[misc]
             found = pattern.fullmatch(segment)
@@ -121,7 +121,7 @@ class PathTable(Generic[T]):
             child = node.literal.get(segment)
             if child is not None:
                 stack.append((child, depth + 1))
-            if node.variable is not None and segment:
+            if node.variable is not None and (segment or depth < len(segments) - 1):
                 stack.append((node.variable, depth + 1))
             stack.extend((mixed, depth + 1) for mixed in node.mixed.values())
         return found

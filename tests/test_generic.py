@@ -8,6 +8,7 @@ import jsonschema_rs
 import pytest
 
 from mock_server import Contract, Settings, create_app, load_contract
+from mock_server.contract import contract_from_dict
 from tests.conftest import Client
 from tests.test_generation import SHOP
 
@@ -130,3 +131,31 @@ def test_405_lists_every_method_of_the_path(api: Client) -> None:
     response = api.request("PUT", "/api/v1/orders/1")
     assert response.status_code == 405
     assert response.headers["allow"] == "GET, DELETE"
+
+
+def test_an_empty_path_segment_is_a_missing_parameter_and_a_trailing_slash_still_redirects() -> None:
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/pets": {"get": {"responses": {"200": {"description": "ok"}}}},
+            "/pets/{id}/photos": {
+                "get": {
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            },
+        },
+    }
+    client = Client(create_app(contract_from_dict(document), settings=Settings(seed=1)))
+    try:
+        missing = client.request("GET", "/pets//photos")
+        assert missing.status_code == 422
+        assert missing.json()["detail"][0]["loc"] == ["path", "id"]
+        assert client.request("GET", "/pets/7/photos").status_code == 200
+        redirected = client.request("GET", "/pets/", follow_redirects=False)
+        assert redirected.status_code == 307 and redirected.headers["location"].endswith("/pets")
+    finally:
+        client.close()
