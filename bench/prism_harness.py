@@ -2,7 +2,8 @@
 
     python -m bench.prism_harness PATH/TO/prism-checkout [--verbose] [--only SUBSTRING]
 
-Each `test-harness/specs/**/*.oas3.txt` of a Stoplight Prism checkout holds a document, the
+Each OpenAPI 3 scenario of a Stoplight Prism checkout (`test-harness/specs/**/*.oas3.txt`, and the
+`*.oas3_1.txt`, `*.only_oas3.txt` and unmarked files whose document is OpenAPI 3) holds a document, the
 command line of Prism's mock, a curl command and the answer Prism gives. Every scenario runs in
 process (no socket): the document is loaded as written, the scenario's credential is passed as an
 accepted key (Prism accepts any credential), `--dynamic`/`-d` become `Prefer: dynamic=true`, and the
@@ -272,10 +273,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"prism_harness: no test-harness/specs under {args.checkout}", file=sys.stderr)
         return 2
     counts = {"agree": 0, "disagree": 0, "load": 0}
-    for path in sorted(root.rglob("*.oas3.txt")):
-        if args.only not in str(path):
+    for path in sorted(root.rglob("*.txt")):
+        if args.only not in str(path) or not _is_openapi3(path):
             continue
-        item = scenario(path, root)
+        try:
+            item = scenario(path, root)
+        except (ValueError, IndexError, KeyError) as exc:  # a layout this script does not read
+            counts["unread"] = counts.get("unread", 0) + 1
+            print(f"unread   {path.relative_to(root)}: {exc}")
+            continue
         outcome, reason = run(item, repair=args.repair)
         counts[outcome] += 1
         if outcome != "agree" or args.verbose:
@@ -283,9 +289,24 @@ def main(argv: list[str] | None = None) -> int:
     total = sum(counts.values())
     print(
         f"\n{counts['agree']} of {total} agree; {counts['disagree']} disagree; "
-        f"{counts['load']} documents not loaded"
+        f"{counts['load']} documents not loaded; {counts.get('unread', 0)} scenarios this script cannot read"
     )
     return 0
+
+
+def _is_openapi3(path: Path) -> bool:
+    """Scenarios of OpenAPI 3 documents: `*.oas3.txt`, `*.oas3_1.txt`, `*.only_oas3.txt` and the
+    unmarked ones whose document says `openapi: 3…` (not Swagger 2, not Postman collections)."""
+    if path.name.endswith(".oas3.txt"):
+        return True  # marked OpenAPI 3 by the harness itself, whatever the loader makes of it
+    if path.name.endswith((".oas2.txt", ".pc.txt")):
+        return False
+    text = path.read_text(errors="replace")
+    spec = text.split("====spec====", 1)[-1].split("====", 1)[0]
+    return any(
+        line.lstrip(" '\"{").startswith(("openapi", 'openapi"')) and "3." in line
+        for line in spec.splitlines()[:40]
+    )
 
 
 if __name__ == "__main__":

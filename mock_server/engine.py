@@ -34,7 +34,7 @@ from mock_server.errors import UsageError
 from mock_server.forms import FormBody, form_body, is_form
 from mock_server.generation import Generator
 from mock_server.limits import BODY_TIMEOUT
-from mock_server.negotiation import choose, essence, is_json
+from mock_server.negotiation import accepts_content, choose, essence, is_json
 from mock_server.parameters import coercer, cookies, decoder, multi
 from mock_server.rendering import render
 from mock_server.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
@@ -247,17 +247,19 @@ class Engine:
     def _respond_generic(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer:
         table = self._responses[op]
         content_type = request.headers.get("content-type", "")
+        if request.body and (op.body is None or not accepts_content(op.body.media_types, content_type)):
+            return self._unsupported(table, request, op)
         form = self._forms.get(op, {}).get(essence(content_type)) if request.body else None
         _, body_errors = form.read(request.body or b"", content_type) if form else self._body(op, request)
         if not request.body and op.body is not None and op.body.required and self._forms.get(op):
             body_errors = [error("missing", ("body",), "Field required", None)]
         if body_errors and body_errors[0]["type"] == "json_invalid":
-            return self._invalid(table, body_errors, request, op, prefer.get("example"))
+            return self._invalid(table, body_errors, request, op, prefer)
         if self._authenticate(op, request) is False:
             return self._unauthorized(table, request)
         errors = self._parameters(op, request) + body_errors
         if errors:
-            return self._invalid(table, errors, request, op, prefer.get("example"))
+            return self._invalid(table, errors, request, op, prefer)
         return self._documented_answer(op, table, request, prefer)
 
     def _documented_answer(
@@ -335,12 +337,13 @@ class Engine:
             return False
 
     def _invalid(
-        self, table: Responses, errors: ErrorList, request: Request, op: Operation, name: str | None
+        self, table: Responses, errors: ErrorList, request: Request, op: Operation, prefer: dict[str, str]
     ) -> Answer:
         """An invalid request: the first documented of 422, 400 (and their range), `default` (as 422),
         Prism's order; the kit's FastAPI-style 422 only where the document declares none. A named
         example (`Prefer: example=NAME`) is taken from that answer when it has one by that name."""
         kit = {"detail": errors}
+        name = prefer.get("example")
         found = table.first_of(("422", "400"), 422)
         if found is None and all(e["loc"][0] == "path" for e in errors):
             # A path whose parameters break their schema names no resource: the documented 404.
@@ -352,10 +355,24 @@ class Engine:
         if name is not None and response.media and name != self.scenario:
             media = _media(response, media_type)
             named = _named(media)
-            if name not in named:
+            if name in named:
+                return _rendered(status, media_type, media, named[name], response)
+            if prefer.get("code") in (None, str(status)):
                 return _unknown_example(op, name, named)
-            return _rendered(status, media_type, media, named[name], response)
+            # The example asked for belongs to the answer of another code: an invalid request gets
+            # the error's own (as Prism: invalid input wins over Prefer).
         return self._answer_from(status, response, media_type, dynamic=False, kit=kit)
+
+    def _unsupported(self, table: Responses, request: Request, op: Operation) -> Answer:
+        """A body the operation does not take, or in a media type it does not declare: 415, in the
+        document's shape where it declares one (as Prism answers)."""
+        found = table.first_of(("415",), 415)
+        if found is None:
+            declared = ", ".join(op.body.media_types) if op.body else "no body"
+            return Answer(415, {"detail": f"Unsupported Media Type: this operation takes {declared}"})
+        status, response = found
+        media_type = choose(request.headers.get("accept"), response.offered) or _first(response)
+        return self._answer_from(status, response, media_type, dynamic=False)
 
     def _unauthorized(self, table: Responses, request: Request) -> Answer:
         found = table.first_of(("401", "403"), 401)

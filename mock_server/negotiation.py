@@ -34,6 +34,22 @@ def is_json(media_type: str) -> bool:
     return main == "application/json" or main.endswith("+json") or main == "*/*"
 
 
+def accepts_content(declared: Sequence[str], sent: str) -> bool:
+    """Whether a request body of media type `sent` is one the operation declares (`*/*` and
+    `type/*` ranges included; a `+json` type where JSON is declared). No Content-Type: accepted,
+    the body is read as the first declared type."""
+    main = essence(sent)
+    if not main:
+        return True
+    for media_type in declared:
+        wanted = essence(media_type)
+        if wanted in ("*/*", main) or (wanted.endswith("/*") and main.startswith(wanted[:-1])):
+            return True
+        if is_json(wanted) and is_json(main):
+            return True
+    return False
+
+
 def is_xml(media_type: str) -> bool:
     main = essence(media_type)
     return main in ("application/xml", "text/xml") or main.endswith("+xml")

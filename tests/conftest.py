@@ -43,6 +43,12 @@ class Client:
         self._runner.run(self._http.aclose())
         self._runner.close()
 
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 @pytest.fixture(scope="session")
 def contract() -> Contract:

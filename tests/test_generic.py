@@ -159,3 +159,63 @@ def test_an_empty_path_segment_is_a_missing_parameter_and_a_trailing_slash_still
         assert redirected.status_code == 307 and redirected.headers["location"].endswith("/pets")
     finally:
         client.close()
+
+
+def _document(**operation: object) -> Contract:
+    return contract_from_dict(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "t", "version": "1"},
+            "paths": {"/things": {"post": operation}},
+        }
+    )
+
+
+def test_a_body_the_operation_does_not_take_gets_415_in_the_documents_shape() -> None:
+    declared = _document(
+        responses={
+            "200": {"description": "ok"},
+            "415": {"description": "no", "content": {"text/plain": {"example": "no body allowed"}}},
+        }
+    )
+    undeclared = _document(
+        requestBody={"content": {"application/json": {"schema": {"type": "object"}}}},
+        responses={"200": {"description": "ok"}},
+    )
+    with Client(create_app(declared, settings=Settings(seed=1))) as client:
+        refused = client.request("POST", "/things", content=b"empty", headers={"content-type": "text/plain"})
+        assert (refused.status_code, refused.text) == (415, "no body allowed")
+        assert client.request("POST", "/things").status_code == 200  # no body: fine
+    with Client(create_app(undeclared, settings=Settings(seed=1))) as client:
+        xml = client.request("POST", "/things", content=b"<a/>", headers={"content-type": "application/xml"})
+        assert xml.status_code == 415 and "application/json" in xml.json()["detail"]
+        vendor = client.request(
+            "POST", "/things", content=b"{}", headers={"content-type": "application/vnd.x+json"}
+        )
+        assert vendor.status_code == 200
+
+
+def test_an_invalid_request_ignores_the_example_of_another_code_but_not_of_its_own() -> None:
+    body = {"type": "object", "properties": {"n": {"type": "string"}}}
+    contract = _document(
+        requestBody={"content": {"application/json": {"schema": {**body, "required": ["test"]}}}},
+        responses={
+            "200": {
+                "description": "ok",
+                "content": {
+                    "application/json": {"schema": body, "examples": {"ok": {"value": {"n": "200"}}}}
+                },
+            },
+            "422": {
+                "description": "bad",
+                "content": {
+                    "application/json": {"schema": body, "examples": {"bad": {"value": {"n": "422"}}}}
+                },
+            },
+        },
+    )
+    with Client(create_app(contract, settings=Settings(seed=1))) as client:
+        other = client.request("POST", "/things", json={}, headers={"prefer": "code=200, example=ok"})
+        assert (other.status_code, other.json()) == (422, {"n": "422"})
+        own = client.request("POST", "/things", json={}, headers={"prefer": "code=422, example=missing"})
+        assert own.status_code == 404
