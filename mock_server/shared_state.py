@@ -7,8 +7,9 @@ One interface, two stores:
   `BehaviourQueue`, nothing shared, nothing added to a request's path;
 - `SqliteState` (`--workers N`): SQLite databases in WAL mode (readers never wait for a writer),
   in a temporary directory the parent creates. `control.db` holds the scenario, the resets and
-  the queue, and a version number that each of their changes bumps: a request costs one read of
-  it, and the rest is re-read only when it moved. The journal is one database per worker,
+  the queue, and a version number that each of their changes bumps; the version is also written,
+  inside the same write transaction, to an 8-byte shared-memory file (`version`, mmap), which a
+  request reads as it arrives: the database is re-read only when it moved. The journal is one database per worker,
   written only by that worker, so that workers never wait for each other's writes nor drop each
   other's page caches; a read merges them by the time each entry was journaled (the system-wide
   monotonic clock). A worker writes the entries of the requests it answered in one event-loop
@@ -32,8 +33,10 @@ from __future__ import annotations
 
 import asyncio
 import marshal
+import mmap
 import os
 import sqlite3
+import struct
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -48,6 +51,7 @@ from mock_server.redaction import Redactor
 T = TypeVar("T")
 
 BUSY_TIMEOUT = 5.0  # seconds a worker waits for another's write transaction, at most
+_VERSION = struct.Struct("<q")
 TRIM_EVERY = 1024  # entries a worker journals between trims of the rows past the limits
 
 
@@ -165,7 +169,10 @@ CREATE TABLE meta (
 INSERT INTO meta VALUES (0, 0, 0, 0);
 -- `at`: time.monotonic_ns() when journaled, the same clock in every process: the order across workers.
 CREATE TABLE entries (at INTEGER PRIMARY KEY, cost INTEGER NOT NULL, data BLOB NOT NULL);
+-- Covers (cost, at): a trim reads the costs without reading the entries.
+CREATE INDEX entries_cost ON entries (cost);
 """
+VERSION = "version"  # the control version's shared-memory copy: 8 bytes, little-endian
 
 
 def _journal_file(directory: Path, index: int) -> Path:
@@ -185,6 +192,7 @@ def create_store(directory: Path, *, workers: int, scenario: str | None = None) 
     conn = _connect(directory / CONTROL)
     conn.execute("UPDATE meta SET scenario = ?", (scenario,))
     conn.close()
+    (directory / VERSION).write_bytes(bytes(8))
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -376,7 +384,9 @@ class SqliteJournal:
 
 
 def _costs(conn: sqlite3.Connection) -> list[tuple[int, int, None]]:
-    return [(at, cost, None) for at, cost in conn.execute("SELECT at, cost FROM entries")]
+    return [
+        (at, cost, None) for cost, at in conn.execute("SELECT cost, at FROM entries INDEXED BY entries_cost")
+    ]
 
 
 def _dump(item: Behaviour) -> bytes:
@@ -389,8 +399,9 @@ def _load(data: bytes) -> Behaviour:
 
 
 class SqliteQueue:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, bump: Callable[[sqlite3.Connection], None]) -> None:
         self._conn = conn
+        self._bump = bump
         self.hint = 0  # behaviours queued, as last seen: 0 spares an empty queue a query
 
     def push(self, item: Behaviour) -> None:
@@ -399,7 +410,7 @@ class SqliteQueue:
             if count >= MAX_QUEUED:
                 raise ValueError(f"{MAX_QUEUED} behaviours are queued already")
             db.execute("INSERT INTO queue (item) VALUES (?)", (_dump(item),))
-            db.execute("UPDATE meta SET version = version + 1")
+            self._bump(db)
             self.hint = count + 1
 
     def take(self) -> Behaviour | None:
@@ -416,7 +427,7 @@ class SqliteQueue:
                 db.execute("UPDATE queue SET item = ? WHERE id = ?", (fewer, row[0]))
             else:
                 db.execute("DELETE FROM queue WHERE id = ?", (row[0],))
-            db.execute("UPDATE meta SET version = version + 1")
+            self._bump(db)
             (self.hint,) = db.execute("SELECT count(*) FROM queue").fetchone()
         return replace(head, times=1)
 
@@ -427,7 +438,7 @@ class SqliteQueue:
     def clear(self) -> None:
         with _Transaction(self._conn) as db:
             db.execute("DELETE FROM queue")
-            db.execute("UPDATE meta SET version = version + 1")
+            self._bump(db)
         self.hint = 0
 
 
@@ -459,15 +470,17 @@ class SqliteState:
             cleared=self._bump,
         )
         self.journal: JournalStore = self._journal
-        self._queue = SqliteQueue(self._control)
+        self._queue = SqliteQueue(self._control, self._bumped)
         self.queue: QueueStore = self._queue
         self._version = -1  # control version when the scenario, queue and epoch were last read
+        with (directory / VERSION).open("r+b") as file:
+            self._shared_version = mmap.mmap(file.fileno(), 8)
         self._epoch = -1  # the resets this worker has taken up
 
     def sync(self, engine: Scenic) -> None:
-        conn = self._control
-        (version,) = _patiently(lambda: conn.execute("SELECT version FROM meta").fetchone())
-        if version != self._version:
+        # The shared-memory copy, written inside each change's write transaction: a change that
+        # was answered before this request arrived shows here.
+        if _VERSION.unpack_from(self._shared_version)[0] != self._version:
             self._refresh(engine)
 
     def _refresh(self, engine: Scenic) -> None:
@@ -489,20 +502,25 @@ class SqliteState:
 
     def set_scenario(self, engine: Scenic, scenario: str | None) -> None:
         with _Transaction(self._control) as db:
-            db.execute("UPDATE meta SET scenario = ?, version = version + 1", (scenario,))
+            db.execute("UPDATE meta SET scenario = ?", (scenario,))
+            self._bumped(db)
         engine.scenario = scenario
 
     def reset(self, engine: Scenic) -> None:
         """Every worker starts its seed's sequence again, on its next request."""
         with _Transaction(self._control) as db:
             db.execute("DELETE FROM queue")
-            db.execute(
-                "UPDATE meta SET scenario = ?, epoch = epoch + 1, version = version + 1",
-                (self.default_scenario,),
-            )
+            db.execute("UPDATE meta SET scenario = ?, epoch = epoch + 1", (self.default_scenario,))
+            self._bumped(db)
         self._journal.clear()
         self._refresh(engine)
 
     def _bump(self) -> None:
         with _Transaction(self._control) as db:
-            db.execute("UPDATE meta SET version = version + 1")
+            self._bumped(db)
+
+    def _bumped(self, db: sqlite3.Connection) -> None:
+        """In a write transaction: the next version, in the database and in shared memory (both
+        under the write lock, so that versions are written in order)."""
+        (version,) = db.execute("UPDATE meta SET version = version + 1 RETURNING version").fetchone()
+        _VERSION.pack_into(self._shared_version, 0, version)
