@@ -39,6 +39,9 @@ CONTROL_METHODS = {
 }
 OPENAPI_PATH = "/openapi.json"
 READ_ONLY = ("GET", "HEAD")
+# The answer's status, kept in the scope as it is sent: for the access log, and so that the error
+# guard knows whether an answer started (cheaper than wrapping `send`).
+STATUS = "mock_server.status"
 access_log = logging.getLogger("mock_server.access")
 log = logging.getLogger("mock_server")
 
@@ -215,7 +218,7 @@ class ApiEndpoint:
         url = self.document.url(scope.get("scheme", "http"), host, scope.get("server"))
         body = self.document.bytes_for(url)
         headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-cache")]
-        await _send_raw(send, 200, headers, body)
+        await _send_raw(send, 200, headers, body, scope)
 
     async def _docs(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in READ_ONLY:
@@ -229,7 +232,7 @@ class ApiEndpoint:
         if found is None:
             await _send(send, self._slash_redirect(scope) or NOT_FOUND, scope)
             return
-        await _send_raw(send, 200, found.headers, found.body)
+        await _send_raw(send, 200, found.headers, found.body, scope)
 
     async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes | Answer | None:
         limit = self.engine.settings.max_body
@@ -274,8 +277,11 @@ class ApiEndpoint:
         return b"".join(chunks)
 
 
-async def _send_raw(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+async def _send_raw(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, scope: Scope
+) -> None:
     raw_headers = [(b"content-length", str(len(body)).encode()), *headers]
+    scope[STATUS] = status
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -294,6 +300,7 @@ async def _send(
     raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items())
     if close:
         raw_headers.append((b"connection", b"close"))
+    scope[STATUS] = answer.status
     await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})
 
@@ -344,7 +351,7 @@ class JSONCORSMiddleware:
             await _send(send, Answer(status, {"detail": decision.detail}, {"vary": "Origin"}), scope)
         else:
             status = 204
-            await _send_raw(send, status, decision, b"")
+            await _send_raw(send, status, decision, b"", scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = scope.get("query_string", b"").decode("latin-1")
         self.endpoint.journal.record("OPTIONS", path, query, headers, None, status)
@@ -397,26 +404,18 @@ class MockApp(Starlette):
         scope["app"] = self
         target = self.cors if any(name == b"origin" for name, _ in scope["headers"]) else self.endpoint
         started = time.perf_counter()
-        status = 0
-
-        async def tracked(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await target(scope, receive, tracked)
+            await target(scope, receive, send)
         except _ClientGone:
             pass
         except Exception as exc:
             self.errors.append(exc)
             log.exception("unexpected error while answering %s %s", scope["method"], scope["path"])
-            if not status:
+            if STATUS not in scope:
                 detail = {"detail": "Internal error in the mock server (a bug: please report it)"}
-                await _send(tracked, Answer(500, detail), scope, close=True)
+                await _send(send, Answer(500, detail), scope, close=True)
         if access_log.isEnabledFor(logging.INFO):
-            self._access(scope, status, time.perf_counter() - started)
+            self._access(scope, scope.get(STATUS, 0), time.perf_counter() - started)
 
     def _access(self, scope: Scope, status: int, seconds: float) -> None:
         # One line: client, method, path (never the query or headers), status, time. Written
