@@ -6,13 +6,17 @@ Starts `meibel-mock --workers 1` and `meibel-mock --workers N` as a user does (d
 log, journal, validation) and loads each with wrk, alternating them round after round so that
 the drift of a shared machine hits both alike; reports the medians and the ratio per round.
 Nothing is pinned: the workers are meant to use every core, and wrk shares them. Needs `wrk`.
+On a shared machine, read the ratio with the cores other processes kept busy meanwhile (from
+/proc/stat, less the mock's and wrk's own CPU time), and with the CPU time per request.
 Only 127.0.0.1 is ever contacted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,7 +48,20 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-Round = tuple[float, float, float, int, float, list[float]]
+Round = tuple[float, float, float, int, float, list[float], float]
+
+
+def _machine_busy() -> tuple[float, float]:
+    """CPU seconds the whole machine spent busy, and in all, so far (from /proc/stat)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / tick, sum(fields) / tick
+
+
+def _wrk_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def measure(workers: int, duration: int, connections: int, threads: int) -> Round:
@@ -56,10 +73,13 @@ def measure(workers: int, duration: int, connections: int, threads: int) -> Roun
         subprocess.run([*wrk, "-d2s", url], check=True, capture_output=True, timeout=60)  # warm-up
         pids = [mock.pid, *_children(mock.pid)]
         before = [_cpu_seconds(pid) for pid in pids]
+        busy_before, wrk_before = _machine_busy()[0], _wrk_cpu()
         output = subprocess.run(
             [*wrk, f"-d{duration}s", url], check=True, capture_output=True, text=True, timeout=duration + 60
         ).stdout
         used = [_cpu_seconds(pid) - was for pid, was in zip(pids, before, strict=True)]
+        busy = _machine_busy()[0] - busy_before
+        others = (busy - sum(used) - (_wrk_cpu() - wrk_before)) / duration  # cores
         rss = _tree_rss_mib(mock.pid)
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     total = int(_field(r"^\s*(\d+) requests in", output))
@@ -70,6 +90,7 @@ def measure(workers: int, duration: int, connections: int, threads: int) -> Roun
         int(bad.group(1)) if bad else 0,
         sum(used) / max(total, 1) * 1e6,
         [u / max(sum(used), 1e-9) for u in used],
+        max(others, 0.0),
     )
 
 
@@ -94,7 +115,7 @@ def main() -> int:
         shares = " / ".join(f"{share:.0%}" for share in many[5])
         print(
             f"round {len(rounds)}: 1 worker {one[0]:.0f} req/s, {options.workers} workers {many[0]:.0f} req/s "
-            f"(CPU shares, parent first: {shares})",
+            f"(CPU shares, parent first: {shares}; other CPU use {many[6]:.2f} and {one[6]:.2f} cores)",
             flush=True,
         )
     print(f"{options.rounds} rounds of {options.duration} s, {options.connections} connections; medians:")
@@ -107,6 +128,10 @@ def main() -> int:
         )
     ratios = [r[options.workers][0] / r[1][0] for r in rounds]
     cpu = statistics.median(r[options.workers][4] / r[1][4] for r in rounds)
+    others = statistics.median(r[n][6] for r in rounds for n in counts)
+    print(
+        f"Other CPU use meanwhile (other processes, interrupts; median): {others:.2f} of {os.cpu_count()} cores"
+    )
     print(
         f"{options.workers} workers / 1 worker: {statistics.median(ratios):.2f}x throughput "
         f"(rounds: {', '.join(f'{x:.2f}' for x in ratios)}); CPU per request {cpu:.2f}x that of one worker"
