@@ -51,6 +51,9 @@ def count(text: str) -> int:
     return int(text)
 
 
+_STOPPING = {signal.SIGTERM, signal.SIGINT}
+
+
 class _Stop(Exception):
     pass
 
@@ -73,7 +76,7 @@ class Supervisor:
         def stop(signum: int, frame: FrameType | None) -> None:
             raise _Stop
 
-        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        previous = {sig: signal.signal(sig, stop) for sig in _STOPPING}
         try:
             for index in range(self.workers):
                 self._start(index)
@@ -103,14 +106,19 @@ class Supervisor:
             self._stop_all()
 
     def _start(self, index: int) -> None:
+        # Signals wait while forking: the parent records every child it made, and a child never
+        # runs the parent's handler.
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOPPING)
         pid = os.fork()
         if pid:
             self.children[pid] = index
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
             return
         code = 1
         try:  # the worker: never returns into the parent's code
-            for sig in (signal.SIGTERM, signal.SIGINT):
+            for sig in _STOPPING:
                 signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPPING)
             os.close(self._lifeline_w)
             threading.Thread(target=_watch_parent, args=(self._lifeline_r,), daemon=True).start()
             self.run(index)

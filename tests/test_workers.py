@@ -278,3 +278,16 @@ def test_a_request_from_before_a_clear_is_not_journaled_after_it() -> None:
             assert seen.entries == [] and seen.late == 1
 
         asyncio.run(run())
+
+
+def test_workers_that_keep_dying_stop_the_mock_with_one_line() -> None:
+    script = (
+        "import os, sys\n"
+        "from mock_server.workers import Supervisor\n"
+        "sys.exit(Supervisor(2, lambda index: os._exit(3), shutdown_timeout=1).serve())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("meibel-mock: error: workers exited 6 times within 30 s")
+    assert "exit code 3" in last
