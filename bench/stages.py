@@ -29,7 +29,7 @@ from mock_server.app import MockApp, create_app
 from mock_server.contract import load_contract
 from mock_server.engine import Answer, Engine, Request
 from mock_server.journal import Journal
-from mock_server.shared_state import SqliteJournal, create_store
+from mock_server.sqlite_state import SqliteJournal, create_store
 from mock_server.validation import parse_json, unicode_errors
 
 HERE = Path(__file__).resolve().parent

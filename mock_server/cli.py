@@ -265,7 +265,7 @@ def _serve_workers(
     app: Any, sock: socket.socket, settings: Settings, options: argparse.Namespace, limits: Any
 ) -> int:
     from mock_server.server import serve
-    from mock_server.shared_state import SqliteState, create_store
+    from mock_server.sqlite_state import SqliteState, create_store
     from mock_server.workers import Supervisor, remove_store, store_directory
 
     directory = store_directory()

@@ -20,7 +20,8 @@ import pytest
 
 from mock_server.journal import Journal, JournalEntry
 from mock_server.redaction import Redactor
-from mock_server.shared_state import SqliteJournal, create_store, worker_seed
+from mock_server.shared_state import worker_seed
+from mock_server.sqlite_state import SqliteJournal, create_store
 from mock_server.workers import count
 from tests.conftest import KEY, PATH, VALID
 
