@@ -1,6 +1,6 @@
 """Load benchmark: the mock against a bare Starlette reference, in the same run.
 
-    python -m bench.run [--duration 10] [--connections 16] [--rounds 3]
+    python -m bench.run [--duration 10] [--connections 16] [--rounds 3] [--prism PATH]
 
 Each server is pinned to core 0 and wrk to core 1 (taskset), so they do not compete. Needs `wrk`
 (Debian: apt-get install wrk). Only 127.0.0.1 is ever contacted.
@@ -8,6 +8,10 @@ Each server is pinned to core 0 and wrk to core 1 (taskset), so they do not comp
 Two figures per target: throughput (what the target asks for), and the server's CPU time per
 request, read from /proc. On a shared machine the first drifts with the neighbours' load; the
 second barely does, so it is the steadier way to compare two versions of the mock.
+
+With `--prism PATH` (Prism's command, e.g. `node_modules/.bin/prism` after
+`npm install @stoplight/prism-cli` in a directory outside the repository), Prism serving the same
+document (`prism mock`, static examples) is measured in the same rounds.
 """
 
 from __future__ import annotations
@@ -48,13 +52,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
+def _wait(port: int, process: subprocess.Popen[bytes], path: str = PATH) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"bench: the server exited with {process.returncode}")
         try:
-            httpx.post(f"http://127.0.0.1:{port}{PATH}", json={}, timeout=1)
+            httpx.post(f"http://127.0.0.1:{port}{path}", json={}, timeout=1)
             return
         except httpx.TransportError:
             time.sleep(0.1)
@@ -80,18 +84,27 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
 
 
+SPEC = HERE.parent / "spec" / "api-v2.json"
+
+
 def measure(name: str, target: str, stack: str, script: str, duration: int, connections: int) -> Result:
     port = _free_port()
+    path = PATH
+    if target == "prism":  # Prism serves the document's paths without the servers' base path
+        command = [stack, "mock", "-h", "127.0.0.1", "-p", str(port), str(SPEC)]
+        path = PATH.removeprefix("/v2")
+    else:
+        command = [sys.executable, "-m", "bench.serve", target, stack, str(port)]
     server = subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "bench.serve", target, stack, str(port)],
+        ["taskset", "-c", "0", *command],
         cwd=HERE.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}{PATH}"
+    url = f"http://127.0.0.1:{port}{path}"
     wrk = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", "--latency", "-s", str(HERE / script)]
     try:
-        _wait(port, server)
+        _wait(port, server, path)
         subprocess.run([*wrk, "-d2s", url], check=True, capture_output=True)  # warm-up
         cpu_before = _cpu_seconds(server.pid)
         output = subprocess.run(
@@ -147,7 +160,11 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians are reported")
+    parser.add_argument("--prism", metavar="PATH", help="Prism's command: measure it too")
     options = parser.parse_args()
+    runs = RUNS + (
+        [("prism      static examples", "prism", options.prism, "post.lua")] if options.prism else []
+    )
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             print(f"bench: error: {tool} is not installed (apt-get install {tool})", file=sys.stderr)
@@ -157,11 +174,11 @@ def main() -> int:
     rounds = [
         [
             measure(name, target, stack, script, options.duration, options.connections)
-            for name, target, stack, script in RUNS
+            for name, target, stack, script in runs
         ]
         for _ in range(options.rounds)
     ]
-    results = [_median([r[i] for r in rounds]) for i in range(len(RUNS))]
+    results = [_median([r[i] for r in rounds]) for i in range(len(runs))]
     print(f"{options.rounds} rounds of {options.duration} s, {options.connections} connections; medians:")
     print(
         f"{'target':40} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'RSS MiB':>8} {'CPU µs/req':>11} {'non-2xx':>8}"
@@ -171,13 +188,19 @@ def main() -> int:
             f"{r.name:40} {r.requests_per_s:8.0f} {r.p50_ms:7.2f} {r.p99_ms:7.2f} {r.rss_mib:8.1f} "
             f"{r.cpu_us_per_request:11.0f} {r.non_2xx:8d}"
         )
-    pairs = (("httptools+uvloop", 1, 0), ("h11+asyncio", 3, 2), ("httptools+uvloop, every body new", 4, 0))
+    pairs = [("httptools+uvloop", 1, 0), ("h11+asyncio", 3, 2), ("httptools+uvloop, every body new", 4, 0)]
     for label, mock_index, ref_index in pairs:
         per_round = [r[mock_index].requests_per_s / r[ref_index].requests_per_s for r in rounds]
         cpu = results[ref_index].cpu_us_per_request / results[mock_index].cpu_us_per_request
         print(
             f"mock / reference ({label}): throughput {statistics.median(per_round):.0%} "
             f"(rounds: {', '.join(f'{x:.0%}' for x in per_round)}); by CPU per request {cpu:.0%}"
+        )
+    if options.prism:
+        per_round = [r[1].requests_per_s / r[len(RUNS)].requests_per_s for r in rounds]
+        print(
+            f"mock / Prism: throughput {statistics.median(per_round):.1f}x "
+            f"(rounds: {', '.join(f'{x:.1f}' for x in per_round)})"
         )
     return 0
 

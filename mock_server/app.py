@@ -27,6 +27,7 @@ from mock_server.errors import UsageError
 from mock_server.journal import Journal
 from mock_server.redaction import Redactor
 from mock_server.served_document import ServedDocument
+from mock_server.shared_state import LocalState, SharedState
 from mock_server.watch import watch as watch_document
 
 CONTROL_PREFIX = "/__mock/"  # outside any API base path: the mock's own endpoints
@@ -38,6 +39,9 @@ CONTROL_METHODS = {
 }
 OPENAPI_PATH = "/openapi.json"
 READ_ONLY = ("GET", "HEAD")
+# The answer's status, kept in the scope as it is sent: for the access log, and so that the error
+# guard knows whether an answer started (cheaper than wrapping `send`).
+STATUS = "mock_server.status"
 access_log = logging.getLogger("mock_server.access")
 log = logging.getLogger("mock_server")
 
@@ -49,13 +53,12 @@ class _ClientGone(Exception):
 class ApiEndpoint:
     """Every operation of the document, under its base path."""
 
-    def __init__(
-        self, engine: Engine, document: ServedDocument, journal: Journal, queue: BehaviourQueue
-    ) -> None:
+    def __init__(self, engine: Engine, document: ServedDocument, state: SharedState) -> None:
         self.engine = engine
         self.document = document
-        self.journal = journal
-        self.queue = queue
+        self.state = state
+        self.journal = state.journal
+        self.queue = state.queue
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope["path"]
@@ -72,6 +75,7 @@ class ApiEndpoint:
         if self._is_docs(path):
             await self._docs(scope, send)
             return
+        self.state.sync(self.engine)  # a scenario or reset another worker published (--workers)
         generation = self.journal.generation  # a reset while this request is in flight drops it
         method = scope["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -81,14 +85,22 @@ class ApiEndpoint:
             if routed.status == 404:
                 routed = self._slash_redirect(scope) or routed
             payload = routed.encode()
-            self.journal.record(method, path, query, headers, None, routed.status, payload, generation)
+            journaled = self.journal.record(
+                method, path, query, headers, None, routed.status, payload, generation
+            )
+            if journaled is not None:
+                await journaled
             await _send(send, routed, scope, payload=payload)
             return
         op, path_params = routed
         body = await self._read_body(headers, receive)
         if isinstance(body, Answer):
             payload = body.encode()
-            self.journal.record(method, path, query, headers, None, body.status, payload, generation)
+            journaled = self.journal.record(
+                method, path, query, headers, None, body.status, payload, generation
+            )
+            if journaled is not None:
+                await journaled
             await _send(send, body, scope, close=True, payload=payload)
             return
         answer = self.engine.respond(op, Request(headers, query, body, path_params), self.queue.take())
@@ -96,7 +108,11 @@ class ApiEndpoint:
             await asyncio.sleep(answer.delay)
         payload = answer.encode()
         # Journaled before it is sent: a client that reads the journal on receiving it sees it.
-        self.journal.record(method, path, query, headers, body, answer.status, payload, generation)
+        journaled = self.journal.record(
+            method, path, query, headers, body, answer.status, payload, generation
+        )
+        if journaled is not None:  # a journal shared by workers (--workers): once written
+            await journaled
         await _send(send, answer, scope, payload=payload)
 
     async def _control(self, scope: Scope, receive: Receive) -> Answer:
@@ -115,10 +131,9 @@ class ApiEndpoint:
         if name == "queue":
             return await self._queue(method, receive)
         if name == "reset":
-            self.engine.reset()
-            self.queue.clear()
-            self.journal.clear()
+            self.state.reset(self.engine)
             return Answer(204, empty=True)
+        self.state.sync(self.engine)
         if method == "GET":
             return Answer(200, {"scenario": self.engine.scenario})
         raw = await self._read_body({}, receive)
@@ -131,18 +146,19 @@ class ApiEndpoint:
             return Answer(400, {"detail": 'Send {"scenario": NAME} (or null for the default)'})
         except UsageError as exc:
             return Answer(400, {"detail": str(exc)})
-        self.engine.scenario = chosen
+        self.state.set_scenario(self.engine, chosen)
         return Answer(200, {"scenario": chosen})
 
     def _journal_json(self) -> dict[str, Any]:
         journal = self.journal
+        seen = journal.snapshot()
         return {
             "size": journal.size,
             "max_bytes": journal.max_bytes,
-            "bytes": journal.used_bytes,
-            "evicted": journal.evicted,
-            "late": journal.late,
-            "requests": [entry.to_json() for entry in journal.entries()],
+            "bytes": seen.used_bytes,
+            "evicted": seen.evicted,
+            "late": seen.late,
+            "requests": [entry.to_json() for entry in seen.entries],
         }
 
     async def _queue(self, method: str, receive: Receive) -> Answer:
@@ -202,7 +218,7 @@ class ApiEndpoint:
         url = self.document.url(scope.get("scheme", "http"), host, scope.get("server"))
         body = self.document.bytes_for(url)
         headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-cache")]
-        await _send_raw(send, 200, headers, body)
+        await _send_raw(send, 200, headers, body, scope)
 
     async def _docs(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in READ_ONLY:
@@ -216,7 +232,7 @@ class ApiEndpoint:
         if found is None:
             await _send(send, self._slash_redirect(scope) or NOT_FOUND, scope)
             return
-        await _send_raw(send, 200, found.headers, found.body)
+        await _send_raw(send, 200, found.headers, found.body, scope)
 
     async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes | Answer | None:
         limit = self.engine.settings.max_body
@@ -261,8 +277,11 @@ class ApiEndpoint:
         return b"".join(chunks)
 
 
-async def _send_raw(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+async def _send_raw(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, scope: Scope
+) -> None:
     raw_headers = [(b"content-length", str(len(body)).encode()), *headers]
+    scope[STATUS] = status
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -281,6 +300,7 @@ async def _send(
     raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items())
     if close:
         raw_headers.append((b"connection", b"close"))
+    scope[STATUS] = answer.status
     await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})
 
@@ -331,7 +351,7 @@ class JSONCORSMiddleware:
             await _send(send, Answer(status, {"detail": decision.detail}, {"vary": "Origin"}), scope)
         else:
             status = 204
-            await _send_raw(send, status, decision, b"")
+            await _send_raw(send, status, decision, b"", scope)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = scope.get("query_string", b"").decode("latin-1")
         self.endpoint.journal.record("OPTIONS", path, query, headers, None, status)
@@ -353,18 +373,29 @@ class MockApp(Starlette):
         self._second = -1
         self._stamp = ""
 
-    def load(self, contract: Contract, settings: Settings, journal: Journal, queue: BehaviourQueue) -> None:
+    def load(self, contract: Contract, settings: Settings, shared: SharedState) -> None:
         """Serve `contract` from now on (at start-up, and again on each --watch reload)."""
         engine = Engine(contract, settings)
-        endpoint = ApiEndpoint(engine, ServedDocument(contract.document, contract.base_path), journal, queue)
-        cors = JSONCORSMiddleware(endpoint, CorsPolicy(settings.cors_origins))
+        shared.start(engine)
+        self.state.contract = contract
+        self.state.settings = settings
+        self._serve(engine, ServedDocument(contract.document, contract.base_path), shared)
+
+    def share(self, shared: SharedState) -> None:
+        """Keep the journal, queue and scenario in `shared` from now on (a worker of --workers,
+        just started): same document, same engine."""
+        shared.start(self.endpoint.engine)
+        self._serve(self.endpoint.engine, self.endpoint.document, shared)
+
+    def _serve(self, engine: Engine, document: ServedDocument, shared: SharedState) -> None:
+        endpoint = ApiEndpoint(engine, document, shared)
+        cors = JSONCORSMiddleware(endpoint, CorsPolicy(engine.settings.cors_origins))
         # One assignment swaps both: a request in flight finishes on the engine it started with.
         self.endpoint, self.cors = endpoint, cors
-        self.state.contract = contract
         self.state.engine = engine
-        self.state.settings = settings
-        self.state.journal = journal
-        self.state.queue = queue
+        self.state.shared = shared
+        self.state.journal = shared.journal
+        self.state.queue = shared.queue
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -373,26 +404,18 @@ class MockApp(Starlette):
         scope["app"] = self
         target = self.cors if any(name == b"origin" for name, _ in scope["headers"]) else self.endpoint
         started = time.perf_counter()
-        status = 0
-
-        async def tracked(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await target(scope, receive, tracked)
+            await target(scope, receive, send)
         except _ClientGone:
             pass
         except Exception as exc:
             self.errors.append(exc)
             log.exception("unexpected error while answering %s %s", scope["method"], scope["path"])
-            if not status:
+            if STATUS not in scope:
                 detail = {"detail": "Internal error in the mock server (a bug: please report it)"}
-                await _send(tracked, Answer(500, detail), scope, close=True)
+                await _send(send, Answer(500, detail), scope, close=True)
         if access_log.isEnabledFor(logging.INFO):
-            self._access(scope, status, time.perf_counter() - started)
+            self._access(scope, scope.get(STATUS, 0), time.perf_counter() - started)
 
     def _access(self, scope: Scope, status: int, seconds: float) -> None:
         # One line: client, method, path (never the query or headers), status, time. Written
@@ -434,12 +457,12 @@ def create_app(
     journal = Journal(
         settings.journal_size, max_bytes=settings.journal_bytes, redactor=_redactor(contract, settings)
     )
-    queue = BehaviourQueue()
+    shared = LocalState(journal, BehaviourQueue())
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         def reload(new: Contract) -> None:
-            mock.load(new, settings, journal, queue)
+            mock.load(new, settings, mock.state.shared)
 
         task = asyncio.create_task(watch_document(watch, reload)) if watch is not None else None
         try:
@@ -450,7 +473,7 @@ def create_app(
             mock.flush_access_log()
 
     mock = MockApp(log_stream=log_stream, lifespan=lifespan)
-    mock.load(contract, settings, journal, queue)
+    mock.load(contract, settings, shared)
     return mock
 
 

@@ -4,7 +4,8 @@ meibel-mock [--host H] [--port P] [--spec PATH [--strict] [--allow-external-refs
             [--api-key KEY]... [--max-body BYTES] [--cors-origin ORIGIN]... [--scenario NAME]
             [--seed N] [--log-level LEVEL]
             [--max-header-bytes BYTES] [--max-headers N] [--max-url BYTES] [--header-timeout S]
-            [--body-timeout S] [--idle-timeout S] [--control-token TOKEN | --no-control] ...
+            [--body-timeout S] [--idle-timeout S] [--control-token TOKEN | --no-control]
+            [--workers N|auto] ...
 meibel-mock fixtures --out DIR [--spec PATH [--strict] [--allow-external-refs DIR]...] [--seed N]
 meibel-mock proxy --upstream URL ... (proxy.py)
 """
@@ -47,6 +48,15 @@ def _seed(text: str) -> int:
 def _latency(text: str) -> tuple[float, float]:
     try:
         return parse_latency(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _workers(text: str) -> int:
+    from mock_server.workers import count
+
+    try:
+        return count(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -153,6 +163,13 @@ def _serve_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="reload --spec when the file changes (a broken edit keeps the last good one)",
     )
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="processes answering on the port, sharing journal, queue and scenario (default 1; auto: one per core)",
+    )
     types.add_connection_limits(parser)
     control = parser.add_mutually_exclusive_group()
     control.add_argument(
@@ -240,16 +257,55 @@ def serve_mock(options: argparse.Namespace) -> int:
         sock = bind(options.host, options.port)
         port = sock.getsockname()[1]
         configure_logging(options.log_level)
-        text = banner(contract, settings, options.host, port, loopback=is_loopback(sock))
+        text = banner(
+            contract, settings, options.host, port, loopback=is_loopback(sock), workers=options.workers
+        )
         print(text, file=sys.stderr, flush=True)
-        # Everything built so far lives as long as the server: out of the collector's way. (No
-        # gc.collect() first: start-up leaves little garbage, and a full pass over a large
-        # document's heap took seconds.)
-        gc.freeze()
+        if options.workers == 1:
+            # Everything built so far lives as long as the server: out of the collector's way. (No
+            # gc.collect() first: start-up leaves little garbage, and a full pass over a large
+            # document's heap took seconds.)
+            gc.freeze()
     finally:
         gc.enable()
+    if options.workers > 1:
+        return _serve_workers(app, sock, settings, options, limits)
     serve(app, sock, log_level=options.log_level, limits=limits)
     return 0
+
+
+def _serve_workers(
+    app: Any, sock: socket.socket, settings: Settings, options: argparse.Namespace, limits: Any
+) -> int:
+    from mock_server.server import serve
+    from mock_server.sqlite_state import SqliteState, create_store
+    from mock_server.workers import Supervisor, remove_store, store_directory
+
+    directory = store_directory()
+    try:
+        create_store(directory, workers=options.workers, scenario=settings.scenario)
+
+        def run(index: int) -> None:
+            journal = app.state.journal  # the in-process journal's limits and redaction
+            app.share(
+                SqliteState(
+                    directory,
+                    index=index,
+                    workers=options.workers,
+                    seed=settings.seed,
+                    default_scenario=settings.scenario,
+                    journal=journal,
+                )
+            )
+            serve(app, sock, log_level=options.log_level, limits=limits)
+
+        # Built before the fork, shared by the workers copy-on-write: out of the collector's way.
+        gc.collect()
+        gc.freeze()
+        return Supervisor(options.workers, run, shutdown_timeout=limits.shutdown_timeout).serve()
+    finally:
+        sock.close()
+        remove_store(directory)
 
 
 def is_loopback(sock: socket.socket) -> bool:
@@ -261,7 +317,9 @@ def is_loopback(sock: socket.socket) -> bool:
         return False
 
 
-def banner(contract: Contract, settings: Settings, host: str, port: int, *, loopback: bool = True) -> str:
+def banner(
+    contract: Contract, settings: Settings, host: str, port: int, *, loopback: bool = True, workers: int = 1
+) -> str:
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{port}{contract.base_path}"
     count = len(contract.operations)
@@ -280,7 +338,10 @@ def banner(contract: Contract, settings: Settings, host: str, port: int, *, loop
         )
         key_arg = shlex.quote(DEV_KEY)
     if settings.seed is not None:
-        lines.append(f"  Seed:      {settings.seed} (answers are reproducible)")
+        shown = "reproducible" if workers == 1 else "reproducible per worker"
+        lines.append(f"  Seed:      {settings.seed} (answers are {shown})")
+    if workers > 1:
+        lines.append(f"  Workers:   {workers} processes, sharing journal, queue and scenario")
     if settings.scenario:
         lines.append(f"  Scenario:  {settings.scenario}")
     example = _example_curl(contract, base, key_arg)

@@ -10,6 +10,7 @@ next test's journal.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from collections import deque
@@ -50,6 +51,7 @@ class JournalEntry:
     response: Any  # the parsed JSON answer; None when empty
     response_truncated: bool
     headers_truncated: bool = False
+    worker: int = 0  # the process id of the worker that answered (`--workers`)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,15 +68,27 @@ class JournalEntry:
             "status": self.status,
             "response": self.response,
             "response_truncated": self.response_truncated,
+            "worker": self.worker,
         }
 
 
 # Entries are kept as flat tuples of strings, bytes and numbers: the garbage collector stops
 # tracking such tuples, so a full journal adds nothing to its work; the typed entries are
 # built (and bodies parsed) only when read.
+# The last item is the entry's cost in bytes.
 _Stored = tuple[
-    float, str, str, str, tuple[tuple[str, str], ...], bool, "bytes | None", bool, int, bytes, bool, int
+    float, str, str, str, tuple[tuple[str, str], ...], bool, "bytes | None", bool, int, bytes, bool, int, int
 ]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The journal as `GET /__mock/requests` shows it, read at one instant."""
+
+    used_bytes: int
+    evicted: int
+    late: int
+    entries: list[JournalEntry]
 
 
 class Journal:
@@ -91,6 +105,7 @@ class Journal:
         self.evicted = 0  # entries dropped since the last clear() to stay within the limits
         # Appended from the server's event loop, read and cleared from a test's thread.
         self._lock = threading.Lock()
+        self._pid = os.getpid()
 
     @property
     def enabled(self) -> bool:
@@ -120,56 +135,8 @@ class Journal:
                 if generation != self.generation:
                     self.late += 1
                     return
-        redactor = self.redactor
-        kept_headers: list[tuple[str, str]] = []
-        header_bytes = 0
-        headers_cut = False
-        for name, value in headers.items():
-            if len(value) > MAX_HEADER_VALUE:
-                value = redactor.header(name, value[: MAX_HEADER_VALUE + redactor.reach])[:MAX_HEADER_VALUE]
-                headers_cut = True
-            else:
-                value = redactor.header(name, value)
-            name = redactor.text(name)  # a key sent as a header's name, however odd
-            if header_bytes + len(name) + len(value) > MAX_HEADER_BYTES:
-                headers_cut = True
-                break
-            header_bytes += len(name) + len(value)
-            kept_headers.append((name, value))
-        path = redactor.text(path[: MAX_URL_PART + redactor.reach])[:MAX_URL_PART]
-        hidden: list[str] = []  # credential-like parameters' values: hidden in the bodies too
-        query = (
-            redactor.params(query[: MAX_URL_PART + redactor.reach], hidden)[:MAX_URL_PART] if query else ""
-        )
-        if body is not None and "x-www-form-urlencoded" in headers.get("content-type", ""):
-            redactor.params(body[:MAX_BODY_KEPT].decode("latin-1"), hidden)
-        # Short values would hide too much that is not a secret (`?token=1`).
-        also = [value for value in hidden if len(value) >= MIN_HIDDEN]
-        kept_body, body_cut = (None, False) if body is None else redactor.body(body, MAX_BODY_KEPT, also)
-        kept_response, response_cut = redactor.body(response, MAX_RESPONSE_KEPT, also)
-        cost = (
-            _ENTRY_OVERHEAD
-            + len(method)
-            + len(path)
-            + len(query)
-            + header_bytes
-            + len(kept_body or b"")
-            + len(kept_response)
-        )
-        entry: _Stored = (
-            time.time(),
-            method,
-            path,
-            query,
-            tuple(kept_headers),
-            headers_cut,
-            kept_body,
-            body_cut,
-            status,
-            kept_response,
-            response_cut,
-            cost,
-        )
+        entry = prepare(self.redactor, method, path, query, headers, body, status, response, self._pid)
+        cost = entry[-1]
         with self._lock:
             if generation is not None and generation != self.generation:
                 self.late += 1
@@ -184,7 +151,13 @@ class Journal:
     def entries(self) -> list[JournalEntry]:
         with self._lock:
             kept = list(self._entries)
-        return [_typed(stored) for stored in kept]
+        return [typed(stored) for stored in kept]
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            kept = list(self._entries)
+            used, evicted, late = self._bytes, self.evicted, self.late
+        return Snapshot(used, evicted, late, [typed(stored) for stored in kept])
 
     def clear(self) -> None:
         with self._lock:
@@ -195,8 +168,85 @@ class Journal:
             self.evicted = 0
 
 
-def _typed(stored: _Stored) -> JournalEntry:
-    at, method, path, query, headers, headers_cut, body, body_cut, status, response, response_cut, _ = stored
+def prepare(
+    redactor: Redactor,
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    status: int,
+    response: bytes,
+    pid: int,
+) -> _Stored:
+    """What the journal keeps of one request: redacted, each part capped, with its cost in bytes
+    (shared by every journal store, so that limits and redaction are the same whichever keeps it)."""
+    kept_headers: list[tuple[str, str]] = []
+    header_bytes = 0
+    headers_cut = False
+    for name, value in headers.items():
+        if len(value) > MAX_HEADER_VALUE:
+            value = redactor.header(name, value[: MAX_HEADER_VALUE + redactor.reach])[:MAX_HEADER_VALUE]
+            headers_cut = True
+        else:
+            value = redactor.header(name, value)
+        name = redactor.text(name)  # a key sent as a header's name, however odd
+        if header_bytes + len(name) + len(value) > MAX_HEADER_BYTES:
+            headers_cut = True
+            break
+        header_bytes += len(name) + len(value)
+        kept_headers.append((name, value))
+    path = redactor.text(path[: MAX_URL_PART + redactor.reach])[:MAX_URL_PART]
+    hidden: list[str] = []  # credential-like parameters' values: hidden in the bodies too
+    query = redactor.params(query[: MAX_URL_PART + redactor.reach], hidden)[:MAX_URL_PART] if query else ""
+    if body is not None and "x-www-form-urlencoded" in headers.get("content-type", ""):
+        redactor.params(body[:MAX_BODY_KEPT].decode("latin-1"), hidden)
+    # Short values would hide too much that is not a secret (`?token=1`).
+    also = [value for value in hidden if len(value) >= MIN_HIDDEN]
+    kept_body, body_cut = (None, False) if body is None else redactor.body(body, MAX_BODY_KEPT, also)
+    kept_response, response_cut = redactor.body(response, MAX_RESPONSE_KEPT, also)
+    cost = (
+        _ENTRY_OVERHEAD
+        + len(method)
+        + len(path)
+        + len(query)
+        + header_bytes
+        + len(kept_body or b"")
+        + len(kept_response)
+    )
+    return (
+        time.time(),
+        method,
+        path,
+        query,
+        tuple(kept_headers),
+        headers_cut,
+        kept_body,
+        body_cut,
+        status,
+        kept_response,
+        response_cut,
+        pid,
+        cost,
+    )
+
+
+def typed(stored: _Stored) -> JournalEntry:
+    (
+        at,
+        method,
+        path,
+        query,
+        headers,
+        headers_cut,
+        body,
+        body_cut,
+        status,
+        response,
+        response_cut,
+        pid,
+        _,
+    ) = stored
     header_map = dict(headers)
     text = None if body is None else body.decode("utf-8", "replace")
     parsed: Any = text
@@ -216,6 +266,7 @@ def _typed(stored: _Stored) -> JournalEntry:
         status=status,
         response=_answer(response, response_cut),
         response_truncated=response_cut,
+        worker=pid,
     )
 
 
