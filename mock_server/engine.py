@@ -123,7 +123,7 @@ class Engine:
     def __init__(self, contract: Contract, settings: Settings) -> None:
         self.contract = contract
         self.settings = settings
-        self.generator = Generator(contract.schema_root)
+        self.generator = Generator(contract.schema_root, compiler=contract.compiler)
         self.domains = {
             op: BatchExecutions(op, self.generator) for op in contract.operations if recognises(op)
         }
@@ -320,11 +320,9 @@ class Engine:
             return False
         validator: Any = self._fits.get(id(media))
         if validator is None:
-            schema = media.schema
-            document = {**schema, **self.contract.schema_root} if isinstance(schema, dict) else schema
             try:
-                validator = jsonschema_rs.validator_for(document)
-            except (ValueError, TypeError):  # a schema the validator cannot compile: no kit shape
+                validator = self.contract.compiler.checker(media.schema, formats=False)
+            except (ValueError, TypeError, jsonschema_rs.ReferencingError):  # cannot compile: no kit shape
                 validator = False
             self._fits[id(media)] = validator
         if validator is False:
@@ -562,7 +560,7 @@ def _form_bodies(
         schema = deref(contract.document, media).get("schema") if isinstance(media, Mapping) else None
         if is_form(str(media_type)) and isinstance(schema, Mapping):
             schema = openapi30_to_json_schema(schema) if openapi30 else schema
-            validator = compile_validator(schema, contract.schema_root)
+            validator = compile_validator(schema, contract.schema_root, compiler=contract.compiler)
             encoding = deref(contract.document, media).get("encoding")
             out[str(media_type)] = form_body(str(media_type), schema, validator, generator, encoding)
     return out

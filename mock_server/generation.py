@@ -19,6 +19,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from mock_server.validation import SchemaCompiler
+
 try:  # the regex parser moved in 3.11; both spellings are stdlib
     import re._parser as sre_parse  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover
@@ -55,8 +57,17 @@ class Generator:
     what is generated from the merged form is checked against the schema as written and drawn
     again if it fails (a bounded number of times): allOf is a conjunction, oneOf means exactly one."""
 
-    def __init__(self, root: dict[str, Any], *, optional: float = 0.7, response: bool = True) -> None:
+    def __init__(
+        self,
+        root: dict[str, Any],
+        *,
+        optional: float = 0.7,
+        response: bool = True,
+        compiler: SchemaCompiler | None = None,
+    ) -> None:
         self.root = root
+        # Checks compile against the document's shared components, never a copy of them per schema.
+        self.compiler = compiler or SchemaCompiler(root)
         self.optional = optional  # the chance that an optional property is present
         self.response = response
         self._refs: dict[str, Gen] = {}
@@ -108,10 +119,9 @@ class Generator:
 
         def valid(value: Any) -> bool:
             if not built:
-                document = {**schema, **self.root}
                 try:
-                    built.append(jsonschema_rs.validator_for(document, validate_formats=True))
-                except (ValueError, TypeError):
+                    built.append(self.compiler.checker(schema))
+                except (ValueError, TypeError, jsonschema_rs.ReferencingError):
                     built.append(None)
             validator = built[0]
             if validator is None:
