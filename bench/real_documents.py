@@ -66,9 +66,7 @@ def _first_answer(server: subprocess.Popen[str], port: int, deadline: float) -> 
             answer = httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5.0)
             served = answer.json()
             methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-            return sum(
-                1 for item in served.get("paths", {}).values() for method in item if method in methods
-            )
+            return sum(1 for item in served.get("paths", {}).values() for method in item if method in methods)
         except (httpx.TransportError, json.JSONDecodeError):
             if time.monotonic() > deadline:
                 raise RuntimeError("no answer before the timeout") from None
