@@ -247,7 +247,10 @@ class Engine:
     def _respond_generic(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer:
         table = self._responses[op]
         content_type = request.headers.get("content-type", "")
-        form = self._forms.get(op, {}).get(essence(content_type)) if request.body else None
+        # An empty body sent as a documented urlencoded form is the empty form, not an absent body:
+        # its required fields are missing (uspto's `criteria`).
+        as_form = request.body or essence(content_type) == "application/x-www-form-urlencoded"
+        form = self._forms.get(op, {}).get(essence(content_type)) if as_form else None
         _, body_errors = form.read(request.body or b"", content_type) if form else self._body(op, request)
         if not request.body and op.body is not None and op.body.required and self._forms.get(op):
             body_errors = [error("missing", ("body",), "Field required", None)]
