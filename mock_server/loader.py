@@ -24,7 +24,16 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from mock_server.errors import ContractError, DocumentWarning
-from mock_server.refs import MAX_DEPTH, Link, TooDeep, escape, inline_map_refs, pointer, ref_holders
+from mock_server.refs import (
+    MAX_DEPTH,
+    Link,
+    TooDeep,
+    escape,
+    inline_map_refs,
+    inline_operation_refs,
+    pointer,
+    ref_holders,
+)
 
 BUNDLE_KEY = "x-bundled"
 MAX_FILES = 10_000  # DigitalOcean's public document reads some 1,500
@@ -90,6 +99,7 @@ def read_document(path: Path, *, allowed: tuple[Path, ...] = ()) -> Loaded:
     bundler = _Bundler(root, str(path), allowed, len(text.encode("utf-8", "surrogatepass")), warnings)
     refs = bundler.bundle(document)
     warnings += inline_map_refs(document, refs, str(path))
+    inline_operation_refs(document, refs)
     done = time.perf_counter()
     timings = {"read": read_at - started, "parse": parsed_at - read_at}
     timings["find references"] = done - parsed_at - bundler.reading

@@ -61,3 +61,21 @@ def test_a_path_told_apart_by_a_fragment_is_served_by_the_plain_path(api: Client
         assert api.request("GET", "/2.0/shared_items").json()["type"] == "file"
     # spelled out, percent-encoded, the path as the document writes it is served as such
     assert api.request("GET", "/2.0/shared_items%23folders").json()["type"] == "folder"
+
+
+def test_a_required_array_left_out_of_a_form_is_the_empty_list(api: Client) -> None:
+    # Twilio: Schemathesis sends `UseCaseCategories: []` as no pair at all, and got 422 "missing".
+    url = "/2.0/Tollfree/Verifications"
+    made = api.request("POST", url, headers=FORM, content=b"BusinessName=Owl&Samples=hi")
+    assert made.status_code == 201
+    two = (
+        b"BusinessName=Owl&Samples=hi&UseCaseCategories=MARKETING&UseCaseCategories=TWO_FACTOR_AUTHENTICATION"
+    )
+    assert api.request("POST", url, headers=FORM, content=two).status_code == 201
+    # `minItems: 1` still wants one; a plain required field is still missing when left out
+    short = api.request("POST", url, headers=FORM, content=b"BusinessName=Owl")
+    assert short.status_code == 422 and short.json()["detail"][0]["loc"] == ["body", "Samples"]
+    unnamed = api.request("POST", url, headers=FORM, content=b"Samples=hi")
+    assert [e["loc"] for e in unnamed.json()["detail"]] == [["body", "BusinessName"]]
+    wrong = api.request("POST", url, headers=FORM, content=b"BusinessName=Owl&Samples=hi&UseCaseCategories=X")
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "UseCaseCategories", 0]
