@@ -66,7 +66,9 @@ def sample(document: dict[str, Any], size: int) -> list[str]:
     return [ids[int(i * step)] for i in range(size)]
 
 
-def run(path: Path, *, examples: int, operations: int, out: Path) -> dict[str, Any]:
+def run(
+    path: Path, *, examples: int, operations: int, out: Path, phases: str | None = None
+) -> dict[str, Any]:
     with Served("--spec", str(path), start_timeout=120) as served:
         # The document as served: other files bundled in, as Schemathesis reads it.
         document = httpx.get(f"{served.origin}/openapi.json", timeout=60).json()
@@ -85,6 +87,7 @@ def run(path: Path, *, examples: int, operations: int, out: Path) -> dict[str, A
             "--request-timeout",
             "10",
             *credentials(document),
+            *(["--phases", phases] if phases else []),
         ]
         for operation_id in sample(document, operations):
             command += ["--include-operation-id", operation_id]
@@ -112,10 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=15)
     parser.add_argument("--operations", type=int, default=30)
     parser.add_argument("--out", type=Path, default=Path("/tmp/real_contract"))
+    parser.add_argument(
+        "--phases", help="Schemathesis's --phases (DigitalOcean's links name missing operations)"
+    )
     options = parser.parse_args(argv)
     options.out.mkdir(parents=True, exist_ok=True)
     for path in options.documents:
-        result = run(path, examples=options.examples, operations=options.operations, out=options.out)
+        result = run(
+            path,
+            examples=options.examples,
+            operations=options.operations,
+            out=options.out,
+            phases=options.phases,
+        )
         print(json.dumps(result), flush=True)
     return 0
 

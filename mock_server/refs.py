@@ -38,7 +38,7 @@ NAME_MAPS = frozenset(
         "webhooks",
         "content",
         "encoding",
-        "x-bundled",
+        "x-referenced-files",
     }
 )
 
@@ -91,7 +91,9 @@ def ref_holders(data: Any, link: Link = None) -> list[tuple[dict[str, Any], Link
                 if kind is not dict and kind is not list:
                     continue
                 if not names:
-                    if key in LITERAL_KEYS or (type(key) is str and key[:2] == "x-" and key != "x-bundled"):
+                    if key in LITERAL_KEYS or (
+                        type(key) is str and key[:2] == "x-" and key != "x-referenced-files"
+                    ):
                         continue
                     if kind is list and key == "examples":  # JSON Schema's examples: values
                         continue
@@ -222,7 +224,7 @@ def inline_operation_refs(document: dict[str, Any], holders: list[tuple[dict[str
     """A `$ref` standing for an operation (`paths: /v2/account: get: $ref: account_get.yml`, as
     DigitalOcean writes its document) is replaced by its target. OpenAPI has no Reference Object
     there: tools given the bundled document as it is (Schemathesis, at `/openapi.json`) saw
-    operations without responses. The target stays under `x-bundled` for other references to it."""
+    operations without responses. The target stays under `x-referenced-files` for other references to it."""
     for node, link in holders:
         ref = node.get("$ref")
         if (

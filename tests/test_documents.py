@@ -448,11 +448,11 @@ def test_references_to_other_files_are_followed_and_bundled() -> None:
         "pets.yaml",
         "ids.json",
     ]
-    bundled = contract.document["x-bundled"]
+    bundled = contract.document["x-referenced-files"]
     assert sorted(bundled) == ["common.json", "paths/pets.yaml", "schemas/ids.json", "schemas/pet.yaml"]
     # Every reference is local now: the document is served whole, as one file.
     text = json.dumps(contract.document)
-    assert '"$ref": "#/x-bundled/schemas~1pet.yaml/NewPet"' in text
+    assert '"$ref": "#/x-referenced-files/schemas~1pet.yaml/NewPet"' in text
     assert ".yaml#" not in text
     assert bundled["schemas/pet.yaml"]["NewPet"]["properties"]["born"]["example"] == "2020-01-01"
 

@@ -79,3 +79,29 @@ def test_a_required_array_left_out_of_a_form_is_the_empty_list(api: Client) -> N
     assert [e["loc"] for e in unnamed.json()["detail"]] == [["body", "BusinessName"]]
     wrong = api.request("POST", url, headers=FORM, content=b"BusinessName=Owl&Samples=hi&UseCaseCategories=X")
     assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "UseCaseCategories", 0]
+
+
+def test_an_operation_in_a_file_of_its_own_is_served_inline(tmp_path: Path) -> None:
+    # DigitalOcean: `paths: /v2/account: get: $ref: resources/account_get.yml`. Bundled as a `$ref`
+    # (which OpenAPI does not allow there), Schemathesis saw operations without responses.
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "openapi.yaml").write_text(
+        "openapi: 3.0.0\ninfo: {title: Split, version: '2.0'}\nservers: [{url: 'https://api.example.com'}]\n"
+        "paths:\n  /v2/account:\n    get:\n      $ref: 'resources/account_get.yml'\n"
+    )
+    (tmp_path / "resources" / "account_get.yml").write_text(
+        "operationId: account_get\nresponses:\n  '200':\n    $ref: 'account.yml'\n"
+    )
+    (tmp_path / "resources" / "account.yml").write_text(
+        "description: the account\ncontent:\n  application/json:\n    schema:\n      type: object\n"
+        "      required: [uuid]\n      properties:\n        uuid: {type: string}\n"
+    )
+    client = Client(create_app(load_contract(tmp_path / "openapi.yaml"), settings=Settings(seed=1)))
+    try:
+        operation = client.request("GET", "/openapi.json").json()["paths"]["/v2/account"]["get"]
+        assert "$ref" not in operation and operation["operationId"] == "account_get"
+        assert set(operation["responses"]) == {"200"}
+        answer = client.request("GET", "/v2/account")
+        assert answer.status_code == 200 and isinstance(answer.json()["uuid"], str)
+    finally:
+        client.close()
