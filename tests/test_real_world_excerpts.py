@@ -8,12 +8,15 @@ test_documents.py; checks sharing the compiled components in test_documents.py."
 
 from __future__ import annotations
 
+import random
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from mock_server import Settings, create_app, load_contract
+from mock_server.generation import Generator
 from tests.conftest import Client
 
 EXCERPTS = Path(__file__).parent / "documents" / "real-world-excerpts.yaml"
@@ -108,3 +111,19 @@ def test_an_operation_in_a_file_of_its_own_is_served_inline(tmp_path: Path) -> N
         assert answer.status_code == 200 and isinstance(answer.json()["uuid"], str)
     finally:
         client.close()
+
+
+def test_a_pattern_with_an_anchored_empty_branch_and_no_max_length() -> None:
+    # DigitalOcean's `private_network_uuid`: without maxLength, the plain-text default of 12
+    # characters refused every UUID the pattern gives, and the last, broken sample was served.
+    pattern = r"^$|[0-9a-f]{8}\b-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-\b[0-9a-f]{12}"
+    schema = {
+        "type": "object",
+        "required": ["uuid"],
+        "properties": {"uuid": {"type": "string", "pattern": pattern}},
+    }
+    generate = Generator({}).compile(schema)
+    rng = random.Random(3)
+    values = [generate(rng, 0)["uuid"] for _ in range(200)]
+    assert [v for v in values if not re.search(pattern, v)] == []
+    assert "" in values and any(len(v) >= 36 for v in values)  # both branches drawn
