@@ -123,6 +123,12 @@ class Contract:
     warnings: tuple[DocumentWarning, ...] = ()
     timings: dict[str, float] = field(default_factory=dict, repr=False)  # seconds per load phase
     files: tuple[str, ...] = ()  # the files read: the document, then those its $refs named
+    # The one compiler of the document's schemas: every validator and generator check shares its
+    # registry of components (one per schema would copy them all, operations x components).
+    compiler: SchemaCompiler = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.compiler = SchemaCompiler(self.schema_root)  # the loader gives its builder's instead
 
     def warning_lines(self) -> list[str]:
         return [warning.line(self.source) for warning in self.warnings]
@@ -238,6 +244,7 @@ def _compile(
     operations = tuple(builder.operations())
     clock.lap("compile operations")
     contract = Contract(source, document, schema_root, _base_path(document), operations)
+    contract.compiler = builder.compiler
     contract.warnings = tuple(warnings)
     by_path: dict[str, dict[str, Operation]] = {}
     for op in operations:

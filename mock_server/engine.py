@@ -123,7 +123,7 @@ class Engine:
     def __init__(self, contract: Contract, settings: Settings) -> None:
         self.contract = contract
         self.settings = settings
-        self.generator = Generator(contract.schema_root)
+        self.generator = Generator(contract.schema_root, compiler=contract.compiler)
         self.domains = {
             op: BatchExecutions(op, self.generator) for op in contract.operations if recognises(op)
         }
@@ -249,7 +249,10 @@ class Engine:
         content_type = request.headers.get("content-type", "")
         if request.body and (op.body is None or not accepts_content(op.body.media_types, content_type)):
             return self._unsupported(table, request, op)
-        form = self._forms.get(op, {}).get(essence(content_type)) if request.body else None
+        # An empty body sent as a documented urlencoded form is the empty form, not an absent body:
+        # its required fields are missing (uspto's `criteria`).
+        as_form = request.body or essence(content_type) == "application/x-www-form-urlencoded"
+        form = self._forms.get(op, {}).get(essence(content_type)) if as_form else None
         _, body_errors = form.read(request.body or b"", content_type) if form else self._body(op, request)
         if not request.body and op.body is not None and op.body.required and self._forms.get(op):
             body_errors = [error("missing", ("body",), "Field required", None)]
@@ -322,11 +325,9 @@ class Engine:
             return False
         validator: Any = self._fits.get(id(media))
         if validator is None:
-            schema = media.schema
-            document = {**schema, **self.contract.schema_root} if isinstance(schema, dict) else schema
             try:
-                validator = jsonschema_rs.validator_for(document)
-            except (ValueError, TypeError):  # a schema the validator cannot compile: no kit shape
+                validator = self.contract.compiler.checker(media.schema, formats=False)
+            except (ValueError, TypeError, jsonschema_rs.ReferencingError):  # cannot compile: no kit shape
                 validator = False
             self._fits[id(media)] = validator
         if validator is False:
@@ -579,7 +580,7 @@ def _form_bodies(
         schema = deref(contract.document, media).get("schema") if isinstance(media, Mapping) else None
         if is_form(str(media_type)) and isinstance(schema, Mapping):
             schema = openapi30_to_json_schema(schema) if openapi30 else schema
-            validator = compile_validator(schema, contract.schema_root)
+            validator = compile_validator(schema, contract.schema_root, compiler=contract.compiler)
             encoding = deref(contract.document, media).get("encoding")
             out[str(media_type)] = form_body(str(media_type), schema, validator, generator, encoding)
     return out

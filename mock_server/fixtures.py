@@ -69,10 +69,7 @@ def _error_name(status: str) -> str:
 
 
 def _check(contract: Contract, schema: Any, body: Any, name: str) -> None:
-    import jsonschema_rs
-
-    document = {**schema, **contract.schema_root} if isinstance(schema, dict) else schema
-    errors = list(jsonschema_rs.validator_for(document, validate_formats=True).iter_errors(body))
+    errors = list(contract.compiler.checker(schema).iter_errors(body))
     if errors:
         first = errors[0]
         where = "/" + "/".join(map(str, first.instance_path))

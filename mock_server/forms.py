@@ -32,6 +32,10 @@ class FormBody:
     fields: dict[str, tuple[str, Coercer]]  # property -> (its kind, its converter)
     # Fields whose `encoding` entry does not allow reserved characters: they must come percent-encoded.
     unreserved: frozenset[str] = frozenset()
+    # Required array fields: a form has no way to write an empty list but to leave the field out
+    # (Schemathesis sends Twilio's `UseCaseCategories: []` so), so left out they read as [].
+    # `minItems` still decides whether [] will do.
+    arrays: frozenset[str] = frozenset()
 
     def read(self, raw: bytes, content_type: str) -> tuple[Any, ErrorList]:
         if essence(content_type) == MULTIPART:
@@ -58,6 +62,8 @@ class FormBody:
             if problem is not None:
                 return None, [error(problem[0], ("body", name), problem[1], raw_value)]
             value[name] = converted
+        for name in self.arrays:
+            value.setdefault(name, [])
         return value, self.validator.errors(value, ("body",))
 
 
@@ -75,7 +81,13 @@ def form_body(
         for name, entry in (encoding or {}).items()
         if isinstance(entry, dict) and entry.get("allowReserved") is not True
     )
-    return FormBody(media_type, validator, fields, unreserved)
+    required = resolved.get("required") if isinstance(resolved, dict) else None
+    arrays = frozenset(
+        name
+        for name in (required if isinstance(required, list) else [])
+        if isinstance(name, str) and name in fields and fields[name][0] == "array"
+    )
+    return FormBody(media_type, validator, fields, unreserved, arrays)
 
 
 _RESERVED = re.compile(r"[/?#\[\]@!$&'()*+,;=]")

@@ -7,8 +7,8 @@ JSON Schema has no date type and the document means the text.
 A `$ref` to another file (`common.yaml#/components/schemas/Pet`) is followed, safely: only files
 under the root document's folder (or under folders allowed explicitly), never the network, and
 within a limit of files and bytes. Each file read is placed whole under the root's
-`x-bundled` extension, keyed by its path relative to the root's folder, and every reference to it
-is rewritten to a local one (`#/x-bundled/common.yaml/components/schemas/Pet`): the result is one
+`x-referenced-files` extension, keyed by its path relative to the root's folder, and every reference to it
+is rewritten to a local one (`#/x-referenced-files/common.yaml/components/schemas/Pet`): the result is one
 self-contained document that any tool, and `GET /openapi.json`, can use as it is.
 """
 
@@ -24,9 +24,20 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 from mock_server.errors import ContractError, DocumentWarning
-from mock_server.refs import MAX_DEPTH, Link, TooDeep, escape, inline_map_refs, pointer, ref_holders
+from mock_server.refs import (
+    MAX_DEPTH,
+    Link,
+    TooDeep,
+    escape,
+    inline_map_refs,
+    inline_operation_refs,
+    pointer,
+    ref_holders,
+)
 
-BUNDLE_KEY = "x-bundled"
+# Not `x-bundled`, nor anything it begins: Schemathesis keeps its own bundle under that name and
+# takes every reference beginning `#/x-bundled` for one of its own (DigitalOcean's run crashed).
+BUNDLE_KEY = "x-referenced-files"
 MAX_FILES = 10_000  # DigitalOcean's public document reads some 1,500
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
 # YAML aliases share nodes; expanded (as JSON, or by any walk), `&a [*b, *b, …]` grows exponentially.
@@ -90,6 +101,7 @@ def read_document(path: Path, *, allowed: tuple[Path, ...] = ()) -> Loaded:
     bundler = _Bundler(root, str(path), allowed, len(text.encode("utf-8", "surrogatepass")), warnings)
     refs = bundler.bundle(document)
     warnings += inline_map_refs(document, refs, str(path))
+    inline_operation_refs(document, refs)
     done = time.perf_counter()
     timings = {"read": read_at - started, "parse": parsed_at - read_at}
     timings["find references"] = done - parsed_at - bundler.reading

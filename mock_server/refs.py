@@ -38,7 +38,7 @@ NAME_MAPS = frozenset(
         "webhooks",
         "content",
         "encoding",
-        "x-bundled",
+        "x-referenced-files",
     }
 )
 
@@ -91,7 +91,9 @@ def ref_holders(data: Any, link: Link = None) -> list[tuple[dict[str, Any], Link
                 if kind is not dict and kind is not list:
                     continue
                 if not names:
-                    if key in LITERAL_KEYS or (type(key) is str and key[:2] == "x-" and key != "x-bundled"):
+                    if key in LITERAL_KEYS or (
+                        type(key) is str and key[:2] == "x-" and key != "x-referenced-files"
+                    ):
                         continue
                     if kind is list and key == "examples":  # JSON Schema's examples: values
                         continue
@@ -213,3 +215,44 @@ def inline_map_refs(
         node.update(rest)
         warnings.append(DocumentWarning(at, f"a $ref in place of the {link[0]} map; its target inlined"))
     return warnings
+
+
+OPERATION_KEYS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})
+
+
+def inline_operation_refs(document: dict[str, Any], holders: list[tuple[dict[str, Any], Link]]) -> None:
+    """A `$ref` standing for an operation (`paths: /v2/account: get: $ref: account_get.yml`, as
+    DigitalOcean writes its document) is replaced by its target. OpenAPI has no Reference Object
+    there: tools given the bundled document as it is (Schemathesis, at `/openapi.json`) saw
+    operations without responses. The target stays under `x-referenced-files` for other references to it."""
+    for node, link in holders:
+        ref = node.get("$ref")
+        if (
+            not isinstance(ref, str)
+            or not ref.startswith("#")
+            or link is None
+            or link[0] not in OPERATION_KEYS
+        ):
+            continue
+        item = link[1]
+        if (
+            item is None
+            or item[1] is None
+            or item[1][0] not in {"paths", "webhooks"}
+            or item[1][1] is not None
+        ):
+            continue
+        target: Any = node
+        seen: set[str] = set()
+        while isinstance(target, dict) and isinstance(target.get("$ref"), str) and target["$ref"] not in seen:
+            seen.add(target["$ref"])
+            try:
+                target = resolve(document, target["$ref"])
+            except KeyError:
+                break  # the reference check names it, with its pointer
+        if not isinstance(target, dict) or "$ref" in target:
+            continue
+        rest = {key: value for key, value in node.items() if key != "$ref"}
+        node.clear()
+        node.update(target)
+        node.update(rest)

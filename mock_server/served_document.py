@@ -3,7 +3,9 @@
 Swagger UI, Postman and client generators call the first server of the document they are given;
 served verbatim, the mock's document would point them at production. So the mock's URL (as the
 client reached it: scheme, `Host`, the document's base path) goes first and everything else,
-the original servers included, stays as written.
+the original servers included, stays as written. A path or an operation with `servers` of its own
+(Box sends uploads to `upload.box.com`) gets the mock's URL first there too: the mock serves every
+operation under the document's base path, and a client following such a server would leave it.
 
 The document is serialised once, around a placeholder; a host's bytes are a splice of that,
 kept in a small cache bounded in bytes.
@@ -30,8 +32,10 @@ class ServedDocument:
         servers = document.get("servers")
         rest = servers if isinstance(servers, list) else []
         changed = {**document, "servers": [server, *rest]}
-        before, after = json.dumps(changed).encode().split(json.dumps(_PLACEHOLDER).encode())
-        self._before, self._after = before, after
+        paths = document.get("paths")
+        if isinstance(paths, dict) and any(_own_servers(item) for item in paths.values()):
+            changed["paths"] = {name: _with_server(item, server) for name, item in paths.items()}
+        self._parts = json.dumps(changed).encode().split(json.dumps(_PLACEHOLDER).encode())
         self._cache: OrderedDict[str, bytes] = OrderedDict()
         self._cached_bytes = 0
 
@@ -50,10 +54,35 @@ class ServedDocument:
         if cached is not None:
             self._cache.move_to_end(url)
             return cached
-        payload = self._before + json.dumps(url).encode() + self._after
+        payload = json.dumps(url).encode().join(self._parts)
         self._cache[url] = payload
         self._cached_bytes += len(payload)
         while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
             _, dropped = self._cache.popitem(last=False)
             self._cached_bytes -= len(dropped)
         return payload
+
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")
+
+
+def _own_servers(item: Any) -> bool:
+    if not isinstance(item, dict):
+        return False
+    return isinstance(item.get("servers"), list) or any(
+        isinstance(item.get(m), dict) and isinstance(item[m].get("servers"), list) for m in _METHODS
+    )
+
+
+def _with_server(item: Any, server: dict[str, str]) -> Any:
+    """A path item whose own `servers` lists, and its operations', start with the mock's."""
+    if not _own_servers(item):
+        return item
+    changed = dict(item)
+    if isinstance(item.get("servers"), list):
+        changed["servers"] = [server, *item["servers"]]
+    for method in _METHODS:
+        operation = item.get(method)
+        if isinstance(operation, dict) and isinstance(operation.get("servers"), list):
+            changed[method] = {**operation, "servers": [server, *operation["servers"]]}
+    return changed

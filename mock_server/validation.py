@@ -55,6 +55,7 @@ class SchemaCompiler:
         self._registry: Any = None
         self._explain = _Compiler(root)
         self._validators: dict[bytes, SchemaValidator] = {}
+        self._checkers: dict[tuple[bool, bytes], Any] = {}
         self._traits: tuple[bool, frozenset[str]] | None = None
 
     def validator(self, schema: Any) -> SchemaValidator:
@@ -71,15 +72,24 @@ class SchemaCompiler:
         ranged, read_only = _traits(schema, self._explain, follow_refs=False)
         return ranged or self._traits[0], read_only | self._traits[1]
 
-    def fast(self, schema: Any) -> Any:
+    def checker(self, schema: Any, *, formats: bool = True) -> Any:
+        """A plain `jsonschema_rs` validator of `schema` against the shared components, kept by
+        content: generation's checks and the kit-shape test use it as JSON Schema says, no more."""
+        key = (formats, _canonical(schema))
+        found = self._checkers.get(key)
+        if found is None:
+            found = self._checkers[key] = self.fast(schema, formats=formats)
+        return found
+
+    def fast(self, schema: Any, *, formats: bool = True) -> Any:
         if not isinstance(schema, dict):
-            return jsonschema_rs.validator_for(schema, validate_formats=True)
+            return jsonschema_rs.validator_for(schema, validate_formats=formats)
         if self._registry is None:
             self._registry = jsonschema_rs.Registry(
                 [(ROOT_URI, self.root)], draft=jsonschema_rs.Draft202012, retriever=_never_fetch
             )
         return jsonschema_rs.validator_for(
-            rebase(schema), registry=self._registry, retriever=_never_fetch, validate_formats=True
+            rebase(schema), registry=self._registry, retriever=_never_fetch, validate_formats=formats
         )
 
 
@@ -199,9 +209,11 @@ def _excused(found: Any, read_only: frozenset[str]) -> bool:
     return type(kind).__name__ == "Required" and getattr(kind, "property", None) in read_only
 
 
-def compile_validator(schema: Any, root: dict[str, Any]) -> SchemaValidator:
-    """One validator on its own; a document's many validators come from one `SchemaCompiler`."""
-    return SchemaValidator(schema, root)
+def compile_validator(
+    schema: Any, root: dict[str, Any], *, compiler: SchemaCompiler | None = None
+) -> SchemaValidator:
+    """One validator; a document's many validators come from its one `SchemaCompiler` (give it)."""
+    return compiler.validator(schema) if compiler is not None else SchemaValidator(schema, root)
 
 
 # --- JSON bodies ---------------------------------------------------------------------------------

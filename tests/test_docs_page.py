@@ -45,6 +45,31 @@ def test_a_host_header_that_is_not_a_host_falls_back_to_the_bound_address() -> N
     ]
 
 
+def test_servers_of_a_path_or_an_operation_also_start_with_the_mock() -> None:
+    # Box sends uploads to `https://upload.box.com/api/2.0` (an operation's own `servers`): a
+    # client following the served document left the mock for the real host there.
+    upload = {"url": "https://upload.example.com/api/2.0"}
+    document = ServedDocument(
+        {
+            "openapi": "3.1.0",
+            "servers": [{"url": "https://api.example.com/2.0"}],
+            "paths": {
+                "/files": {"post": {"servers": [upload], "responses": {}}, "get": {"responses": {}}},
+                "/sessions": {"servers": [upload], "get": {"responses": {}}},
+                "/plain": {"get": {"responses": {}}},
+            },
+        },
+        "/2.0",
+    )
+    served = json.loads(document.bytes_for("http://x:1/2.0"))
+    mock = {"url": "http://x:1/2.0", "description": "This mock (meibel-mock)"}
+    assert served["paths"]["/files"]["post"]["servers"] == [mock, upload]
+    assert "servers" not in served["paths"]["/files"]["get"]
+    assert served["paths"]["/sessions"]["servers"] == [mock, upload]
+    assert served["paths"]["/plain"] == {"get": {"responses": {}}}
+    assert served["servers"][0] == mock
+
+
 def test_the_per_host_cache_is_bounded_in_bytes(monkeypatch: pytest.MonkeyPatch, contract: Contract) -> None:
     document = ServedDocument(contract.document, contract.base_path)
     size = len(document.bytes_for("http://a:1/v2"))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -15,6 +17,7 @@ import pytest
 from mock_server import Settings, create_app, load_contract
 from mock_server import loader as loader_module
 from mock_server.cli import main
+from mock_server.engine import Engine
 from mock_server.errors import ContractError
 from mock_server.path_table import PathTable
 from mock_server.validation import SchemaCompiler
@@ -445,11 +448,11 @@ def test_references_to_other_files_are_followed_and_bundled() -> None:
         "pets.yaml",
         "ids.json",
     ]
-    bundled = contract.document["x-bundled"]
+    bundled = contract.document["x-referenced-files"]
     assert sorted(bundled) == ["common.json", "paths/pets.yaml", "schemas/ids.json", "schemas/pet.yaml"]
     # Every reference is local now: the document is served whole, as one file.
     text = json.dumps(contract.document)
-    assert '"$ref": "#/x-bundled/schemas~1pet.yaml/NewPet"' in text
+    assert '"$ref": "#/x-referenced-files/schemas~1pet.yaml/NewPet"' in text
     assert ".yaml#" not in text
     assert bundled["schemas/pet.yaml"]["NewPet"]["properties"]["born"]["example"] == "2020-01-01"
 
@@ -541,6 +544,33 @@ def test_many_operations_over_big_components_stay_small(tmp_path: Path) -> None:
     operations, growth_mib = map(int, done.stdout.split())
     assert operations == 300
     assert growth_mib < 200, f"loading grew RSS by {growth_mib} MiB"
+
+
+def test_generation_checks_share_the_documents_compiled_components(tmp_path: Path) -> None:
+    # Box's answers: the same oneOf/allOf wrappers over ~430 KiB of components in many operations,
+    # each generated, then checked. Each check compiled with its own copy of every component took
+    # Box to 1 GiB under Schemathesis (bench/real_contract.py); now identical checks share one
+    # validator, compiled against the document's one registry.
+    wide = {"type": "object", "properties": {"a": {"$ref": "#/components/schemas/Thing"}}}
+    checked = {"oneOf": [wide, {"type": "object", "required": ["b"]}]}
+    thing = {"type": "object", "properties": {"id": {"type": "string"}}}
+    answer = {"200": {"description": "OK", "content": {"application/json": {"schema": checked}}}}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Shared", "version": "1"},
+        "paths": {f"/things{i}": {"get": {"responses": copy.deepcopy(answer)}} for i in range(5)},
+        "components": {"schemas": {"Thing": thing}},
+    }
+    path = tmp_path / "shared.json"
+    path.write_text(json.dumps(document))
+    contract = load_contract(path)
+    generator = Engine(contract, Settings()).generator
+    assert generator.compiler is contract.compiler
+    for op in contract.operations:
+        schema = op.raw["responses"]["200"]["content"]["application/json"]["schema"]
+        value = generator.instance(schema, random.Random(0))
+        assert isinstance(value, dict)
+    assert len(contract.compiler._checkers) == 1
 
 
 def test_path_table_prefers_concrete_paths_then_fewer_variables() -> None:
