@@ -16,7 +16,7 @@ import pytest
 from contract_tests.checks import SEEN_IDS
 from contract_tests.preflight import preflight
 from contract_tests.report import summary_lines
-from contract_tests.run import current_run, end_run, start_run
+from contract_tests.run import current_run, start_run
 from contract_tests.target import (
     DEFAULT_BUDGET,
     DEFAULT_MAX_EXAMPLES,
@@ -103,10 +103,6 @@ def pytest_configure(config: pytest.Config) -> None:
     # The suite's module builds its schema (and in-process app, with this run's key) when it is
     # imported: a run inside another run (the kit's own tests) must import it afresh.
     sys.modules.pop("contract_tests.test_contract", None)
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    end_run()  # the safety gate comes off `requests` with the run
 
 
 class ContractViolation(AssertionError):

@@ -1,7 +1,7 @@
 """The state of one contract run: what went out, what was kept back, what each check said.
 
-Safety against a live deployment is the gate's (`contract_tests.gate`): every request of a live
-run passes through it, and a write goes out only within `--max-writes`. Against the in-process
+Safety against a live deployment is the gate's (`contract_tests.gate`): every request a live
+case sends passes through it, and a write goes out only within `--max-writes`. Against the in-process
 mock nothing is kept back. Every request carries the run's key; whether a request may go out
 does not depend on it (a target may ignore the key).
 """
@@ -12,7 +12,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from contextlib import ExitStack, nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,7 +74,9 @@ class Run:
             self._point_at_real_things(case)
         negative = case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE
         try:
-            with self.gate.case(negative=negative) if self.gate else nullcontext():
+            # The gate sits under `requests` while a case is sent (its checks' probes, retries and
+            # redirects included), and only then: other tests of the same session are not its concern.
+            with self._gated(negative=negative):
                 case.call_and_validate(headers=self.key_headers(), checks=checks)
         except NotSent:
             pass  # the gate counted it, with its reason
@@ -81,6 +84,14 @@ class Run:
             # Recorded already (the after_validate hook): the run goes on, so that one failure
             # does not hide the others, and the verdict is given once, at the end of the test.
             pass
+
+    @contextmanager
+    def _gated(self, *, negative: bool) -> Iterator[None]:
+        if self.gate is None:
+            yield
+            return
+        with installed(self.gate), self.gate.case(negative=negative):
+            yield
 
     def _point_at_real_things(self, case: Case[Any]) -> None:
         """A body a service could accept names the real agent and datasource given for the run.
@@ -161,13 +172,11 @@ class Run:
 
 
 _current: Run | None = None
-_stack = ExitStack()
 
 
 def start_run(target: Target, *, progress: bool = False) -> Run:
-    """A new run for `target`; for a live one, the gate goes under every request until `end_run`."""
+    """A new run for `target`; for a live one, with the gate its cases are sent through."""
     global _current
-    end_run()
     contract = load_contract()
     # The unknown key of the auth probes follows the seed, so that runs stay identical.
     unknown = f"contract-unknown-{target.seed:x}"
@@ -176,24 +185,16 @@ def start_run(target: Target, *, progress: bool = False) -> Run:
     run = Run(target, progress=progress)
     if target.base_url is not None:
         assert CONTEXT.judge is not None
-        run.gate = _stack.enter_context(
-            installed(
-                Gate(
-                    base_url=target.base_url,
-                    judge=CONTEXT.judge,
-                    max_writes=target.max_writes,
-                    rate_limit=target.rate_limit,
-                    timeout=target.timeout,
-                    budget=target.budget,
-                )
-            )
+        run.gate = Gate(
+            base_url=target.base_url,
+            judge=CONTEXT.judge,
+            max_writes=target.max_writes,
+            rate_limit=target.rate_limit,
+            timeout=target.timeout,
+            budget=target.budget,
         )
     _current = run
     return run
-
-
-def end_run() -> None:
-    _stack.close()
 
 
 def current_run() -> Run:

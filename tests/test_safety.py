@@ -164,3 +164,20 @@ def test_the_gate_sits_under_every_requests_session(judge: WriteJudge) -> None:
         requests.post(URL, data=json.dumps(VALID), timeout=1)
     with installed(_gate(judge)), pytest.raises(NotSent, match="outside the target"):
         requests.get("http://127.0.0.1:9/elsewhere", timeout=1)
+
+
+def test_the_gate_is_under_requests_only_while_a_case_is_sent() -> None:
+    """Other tests in the same session (a user's own, using `requests`) are not the gate's concern."""
+    from contract_tests import run as run_module
+    from contract_tests.target import Target
+    from tests.test_checker import outer_run_kept
+
+    original = requests.adapters.HTTPAdapter.send
+    with outer_run_kept():
+        run = run_module.start_run(Target(base_url="http://127.0.0.1:9/v2", api_key="k"))
+        assert requests.adapters.HTTPAdapter.send is original
+        with run._gated(negative=False):
+            assert requests.adapters.HTTPAdapter.send is not original
+            with pytest.raises(NotSent, match="outside the target"):
+                requests.get("http://127.0.0.1:9/elsewhere", timeout=1)
+        assert requests.adapters.HTTPAdapter.send is original
