@@ -66,6 +66,15 @@ class _Bounds:
     transport: asyncio.Transport
     loop: asyncio.AbstractEventLoop
 
+    # Both stacks' protocols put this class first, so `super()` here is uvicorn's protocol.
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[misc]
+        self._arm_header_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_timer()
+        super().connection_lost(exc)  # type: ignore[misc]
+
     def _bounds_init(self) -> None:
         self._header_timer: asyncio.TimerHandle | None = None
         self._received = 0  # bytes of the current request's head handed to the parser
@@ -205,14 +214,6 @@ def _httptools_protocol(limits: ServerLimits) -> type[Any]:
             self._bounds_init()
             self._awaiting_head = True
 
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm_header_timer()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm_header_timer()
-            super().connection_lost(exc)
-
         def data_received(self, data: bytes) -> None:
             if self._lingering:
                 self._drop(data)
@@ -327,14 +328,6 @@ def _h11_protocol(limits: ServerLimits) -> type[Any]:
                     self._count_header(name, value)
             except Refused:
                 raise h11.RemoteProtocolError("refused") from None
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm_header_timer()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm_header_timer()
-            super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
             if self._lingering:
