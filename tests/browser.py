@@ -100,7 +100,8 @@ def chromium(width: int = 1280, height: int = 1000) -> Iterator[Page]:
     binary = chromium_path()
     if binary is None:
         raise RuntimeError("chromium is not installed")
-    with tempfile.TemporaryDirectory(prefix="mock-chromium-") as profile:
+    profile = tempfile.mkdtemp(prefix="mock-chromium-")
+    try:
         process = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}", "about:blank"],
             stdout=subprocess.DEVNULL,
@@ -122,6 +123,18 @@ def chromium(width: int = 1280, height: int = 1000) -> Iterator[Page]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
+    finally:
+        _remove_profile(Path(profile))
+
+
+def _remove_profile(profile: Path) -> None:
+    # Chromium's helper processes outlive the browser by a moment and still write into the
+    # profile, so one rmtree can meet a folder refilled under it ("Directory not empty").
+    for _ in range(20):
+        shutil.rmtree(profile, ignore_errors=True)
+        if not profile.exists():
+            return
+        time.sleep(0.1)
 
 
 def _devtools_port(profile: Path, process: subprocess.Popen[bytes]) -> int:
