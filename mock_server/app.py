@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -16,12 +16,14 @@ from starlette.applications import Starlette
 from starlette.datastructures import URL
 from starlette.responses import RedirectResponse
 from starlette.types import Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HEADER_RE, HEADER_VALUE_RE
 
 from mock_server import docs_ui
 from mock_server.behaviour import BehaviourQueue, behaviour_from_json
 from mock_server.contract import Contract
 from mock_server.control import refusal as control_refusal
 from mock_server.cors import CorsPolicy, Refusal
+from mock_server.direct import Reply
 from mock_server.engine import NOT_FOUND, Answer, Engine, Request, Settings
 from mock_server.errors import UsageError
 from mock_server.journal import Journal
@@ -114,6 +116,58 @@ class ApiEndpoint:
         if journaled is not None:  # a journal shared by workers (--workers): once written
             await journaled
         await _send(send, answer, scope, payload=payload)
+
+    def direct(
+        self, method: str, path: str, query: bytes, raw_headers: list[tuple[bytes, bytes]], body: bytes | None
+    ) -> Reply | Awaitable[Reply] | None:
+        """`__call__`'s answer to a request already read whole (`direct.py`), or None, before
+        anything is recorded, for what needs the ASGI path."""
+        if path.startswith(CONTROL_PREFIX) or path == OPENAPI_PATH or self._is_docs(path):
+            return None
+        routed = self.engine.route(method, path)
+        if routed is NOT_FOUND:
+            return None  # perhaps a trailing-slash redirect, which needs the whole URL
+        self.state.sync(self.engine)
+        generation = self.journal.generation
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in raw_headers}  # (lower case)
+        query_text = query.decode("latin-1")
+        if isinstance(routed, Answer):
+            answer, body = routed, None  # (a 405: the body is not looked at, nor journaled)
+        else:
+            op, path_params = routed
+            answer = self.engine.respond(
+                op, Request(headers, query_text, body, path_params), self.queue.take()
+            )
+        if answer.delay:
+            return self._later(answer, method, path, query_text, headers, body, generation)
+        payload = answer.encode()
+        reply = to_reply(answer, payload)
+        journaled = self.journal.record(
+            method, path, query_text, headers, body, answer.status, payload, generation
+        )
+        if journaled is not None:  # a journal shared by workers (--workers): sent once written
+            return _after(journaled, reply)
+        return reply
+
+    async def _later(
+        self,
+        answer: Answer,
+        method: str,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes | None,
+        generation: int,
+    ) -> Reply:
+        await asyncio.sleep(answer.delay)
+        payload = answer.encode()
+        reply = to_reply(answer, payload)
+        journaled = self.journal.record(
+            method, path, query, headers, body, answer.status, payload, generation
+        )
+        if journaled is not None:
+            await journaled
+        return reply
 
     async def _control(self, scope: Scope, receive: Receive) -> Answer:
         """`/__mock/…`: the journal, the scenario and a reset, for tests in any language."""
@@ -286,6 +340,29 @@ async def _send_raw(
     await send({"type": "http.response.body", "body": body})
 
 
+async def _after(journaled: Awaitable[None], reply: Reply) -> Reply:
+    await journaled
+    return reply
+
+
+def to_reply(answer: Answer, payload: bytes, *, close: bool = False) -> Reply:
+    """`_send`'s answer as the direct path sends it: the same header lines, as uvicorn writes
+    them (names in lower case; a name or value that could split the answer is an error)."""
+    lines = [b"content-length: %d\r\n" % len(payload)]
+    if not answer.empty:
+        lines.append(b"content-type: " + answer.media_type.encode("latin-1", "replace") + b"\r\n")
+    for key, text in answer.headers.items():
+        name, value = key.encode("latin-1").lower(), text.encode("latin-1")
+        if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
+            raise RuntimeError("Invalid HTTP header.")
+        if name == b"connection" and b"close" in [t.strip().lower() for t in value.split(b",")]:
+            close = True
+        lines += (name, b": ", value, b"\r\n")
+    if close:
+        lines.append(b"connection: close\r\n")
+    return Reply(answer.status, b"".join(lines), payload, close)
+
+
 def _too_large(limit: int) -> Answer:
     return Answer(413, {"detail": f"Request body larger than the limit of {limit} bytes"})
 
@@ -397,6 +474,57 @@ class MockApp(Starlette):
         self.state.journal = shared.journal
         self.state.queue = shared.queue
 
+    @property
+    def max_body(self) -> int:
+        return self.endpoint.engine.settings.max_body
+
+    def direct(
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes | None,
+        client: tuple[str, int] | None,
+    ) -> Reply | Awaitable[Reply] | None:
+        """A request read whole, answered without ASGI (`direct.py`), with `__call__`'s error
+        guard and access log."""
+        started = time.perf_counter()
+        try:
+            reply = self.endpoint.direct(method, path, query, headers, body)
+        except Exception as exc:
+            reply = self._failed(exc, method, path)
+        if reply is None:
+            return None
+        if isinstance(reply, Reply):
+            if access_log.isEnabledFor(logging.INFO):
+                self._access(client, method, path, reply.status, time.perf_counter() - started)
+            return reply
+        return self._direct_later(reply, client, method, path, started)
+
+    async def _direct_later(
+        self,
+        later: Awaitable[Reply],
+        client: tuple[str, int] | None,
+        method: str,
+        path: str,
+        started: float,
+    ) -> Reply:
+        try:
+            reply = await later
+        except Exception as exc:
+            reply = self._failed(exc, method, path)
+        if access_log.isEnabledFor(logging.INFO):
+            self._access(client, method, path, reply.status, time.perf_counter() - started)
+        return reply
+
+    def _failed(self, exc: Exception, method: str, path: str) -> Reply:
+        self.errors.append(exc)
+        log.exception("unexpected error while answering %s %s", method, path, exc_info=exc)
+        detail = {"detail": "Internal error in the mock server (a bug: please report it)"}
+        answer = Answer(500, detail)
+        return to_reply(answer, answer.encode(), close=True)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
@@ -415,9 +543,17 @@ class MockApp(Starlette):
                 detail = {"detail": "Internal error in the mock server (a bug: please report it)"}
                 await _send(send, Answer(500, detail), scope, close=True)
         if access_log.isEnabledFor(logging.INFO):
-            self._access(scope, scope.get(STATUS, 0), time.perf_counter() - started)
+            self._access(
+                scope.get("client"),
+                scope["method"],
+                scope["path"],
+                scope.get(STATUS, 0),
+                time.perf_counter() - started,
+            )
 
-    def _access(self, scope: Scope, status: int, seconds: float) -> None:
+    def _access(
+        self, client: tuple[str, int] | None, method: str, path: str, status: int, seconds: float
+    ) -> None:
         # One line: client, method, path (never the query or headers), status, time. Written
         # straight to the stream, a batch per 50 ms: `logging` and a write per line would cost
         # a quarter of the throughput (bench/). The `mock_server.access` logger's level still
@@ -425,9 +561,9 @@ class MockApp(Starlette):
         now = int(time.time())
         if now != self._second:
             self._second, self._stamp = now, time.strftime("%H:%M:%S", time.localtime(now))
-        client = (scope.get("client") or ("-",))[0]
+        host = client[0] if client else "-"
         self._pending.append(
-            f'{self._stamp} INFO {client} "{scope["method"]} {scope["path"]}" {status or "-"} {seconds * 1000:.1f}ms\n'
+            f'{self._stamp} INFO {host} "{method} {path}" {status or "-"} {seconds * 1000:.1f}ms\n'
         )
         if len(self._pending) == 1:
             asyncio.get_running_loop().call_later(0.05, self.flush_access_log)

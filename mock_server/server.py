@@ -26,6 +26,7 @@ import sys
 from http import HTTPStatus
 from typing import Any
 
+from mock_server.direct import DirectApp
 from mock_server.errors import UsageError
 from mock_server.limits import ServerLimits
 
@@ -208,10 +209,13 @@ def _httptools_protocol(limits: ServerLimits) -> type[Any]:
     import httptools
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class BoundedHttpToolsProtocol(_Bounds, HttpToolsProtocol):
+    from mock_server.direct import DirectPath
+
+    class BoundedHttpToolsProtocol(_Bounds, DirectPath, HttpToolsProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._bounds_init()
+            self._direct_init(_direct_app(self.app))
             self._awaiting_head = True
 
         def data_received(self, data: bytes) -> None:
@@ -233,7 +237,9 @@ def _httptools_protocol(limits: ServerLimits) -> type[Any]:
                 else:
                     piece, data = data, b""
                 if not self._feed(piece):
+                    self._candidate = None
                     return
+            self.direct_read_done()
 
         def _feed(self, piece: bytes) -> bool:
             try:
@@ -286,6 +292,17 @@ def _httptools_protocol(limits: ServerLimits) -> type[Any]:
 
     BoundedHttpToolsProtocol.limits = limits
     return BoundedHttpToolsProtocol
+
+
+def _direct_app(app: Any) -> DirectApp | None:
+    """The app that answers directly (`direct.py`), if it is the one uvicorn serves. Only uvicorn's
+    proxy-headers wrapper is looked through (the direct path leaves requests with those headers to
+    it); any other wrapper sees every request, so the direct path is off under it."""
+    from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+    if isinstance(app, ProxyHeadersMiddleware):
+        app = app.app
+    return app if callable(getattr(app, "direct", None)) and hasattr(app, "max_body") else None
 
 
 def _h11_protocol(limits: ServerLimits) -> type[Any]:

@@ -1,0 +1,259 @@
+"""The direct path: a request answered from the HTTP parser's callbacks, without an ASGI cycle.
+
+Under uvicorn, every request costs a scope dict, a request/response cycle with its event, a task,
+and two message dicts through `receive` and `send`: more CPU than the mock's own work (parsing,
+validating and building the answer, `python -m bench.stages`). The bare Starlette reference
+pays the same, so the mock could not come near it (bench/). A request that qualifies is answered
+here instead, with the same bytes as the ASGI path would send (`tests/test_direct.py`):
+
+- its head and its whole body arrived in one read (a body still on its way goes to the ASGI
+  path, which times it and refuses it past its limit), with a `Content-Length` of at most the
+  body limit, or no body at all;
+- nothing the ASGI path treats specially: no `Origin` (CORS), no `Expect`, no upgrade, no
+  `Transfer-Encoding`, no proxy headers (`X-Forwarded-*` change the client and the scheme), not
+  a `HEAD`;
+- the app takes it (`DirectApp.direct`): an operation of the document, or a 405. The mock's own
+  endpoints, `/openapi.json`, `/docs` and 404s (which may become a trailing-slash redirect) go
+  to the ASGI path, as does any request while an earlier one on the connection is unfinished.
+
+An answer that must wait (a simulated latency, or a journal write shared by `--workers`) takes
+uvicorn's place as the connection's current cycle (`_Waiting`): a request pipelined behind it is
+queued by uvicorn as behind any cycle, and started when it is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import urllib.parse
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httptools
+
+# Request headers that send a request down the ASGI path (see above).
+_ASGI_HEADERS = frozenset(
+    {b"origin", b"expect", b"upgrade", b"transfer-encoding", b"x-forwarded-for", b"x-forwarded-proto"}
+)
+
+
+def _status_line(status: int) -> bytes:
+    try:
+        phrase = http.HTTPStatus(status).phrase.encode()
+    except ValueError:
+        phrase = b""
+    return b"HTTP/1.1 %d %s\r\n" % (status, phrase)
+
+
+STATUS_LINE = {status: _status_line(status) for status in range(100, 600)}  # uvicorn's, too
+
+
+@dataclass(slots=True)
+class Reply:
+    """A whole answer: `head` is its header lines (each ending in CRLF), without the status line,
+    the server's default headers and the blank line."""
+
+    status: int
+    head: bytes
+    payload: bytes
+    close: bool = False
+
+
+class DirectApp(Protocol):
+    max_body: int
+
+    def direct(
+        self,
+        method: str,
+        path: str,
+        query: bytes,
+        headers: list[tuple[bytes, bytes]],
+        body: bytes | None,
+        client: tuple[str, int] | None,
+    ) -> Reply | Awaitable[Reply] | None:
+        """The answer (or, when it must wait, an awaitable of it), or None (before anything is
+        recorded) to leave the request to the ASGI path."""
+
+
+class _NoEvent:
+    def set(self) -> None:
+        pass
+
+
+class _Waiting:
+    """A direct answer not yet sent, as uvicorn's protocol sees its current cycle."""
+
+    def __init__(self, keep_alive: bool) -> None:
+        self.keep_alive = keep_alive
+        self.response_complete = False
+        self.disconnected = False
+        self.more_body = False
+        self.message_event = _NoEvent()
+        self.transport: Any = None
+
+
+class _Candidate:
+    """A request that qualified on its head, while its body arrives."""
+
+    __slots__ = ("chunks", "length", "method", "path", "query")
+
+    def __init__(self, method: str, path: str, query: bytes, length: int) -> None:
+        self.method = method
+        self.path = path
+        self.query = query
+        self.length = length
+        self.chunks: list[bytes] = []
+
+
+class DirectPath:
+    """A mixin for uvicorn's httptools protocol, before it in the bases (server.py)."""
+
+    # uvicorn's protocol's attributes, used here.
+    app: Any
+    cycle: Any
+    headers: list[tuple[bytes, bytes]]
+    url: bytes
+    parser: Any
+    transport: asyncio.Transport
+    flow: Any
+    client: tuple[str, int] | None
+    server_state: Any
+    tasks: set[asyncio.Task[None]]
+    loop: asyncio.AbstractEventLoop
+    expect_100_continue: bool
+
+    _direct_app: DirectApp | None
+    _candidate: _Candidate | None
+
+    def _direct_init(self, app: DirectApp | None) -> None:
+        """`app`: what answers directly (None: nothing does, every request goes to the app)."""
+        self._direct_app = app
+        self._candidate = None
+        self._paused_for_writing = False
+
+    def on_message_begin(self) -> None:
+        self._candidate = None
+        super().on_message_begin()  # type: ignore[misc]
+
+    def on_headers_complete(self) -> None:
+        candidate = self._qualify()
+        if candidate is None:
+            super().on_headers_complete()  # type: ignore[misc]
+            return
+        self._candidate = candidate
+
+    def _qualify(self) -> _Candidate | None:
+        app = self._direct_app
+        if app is None or (self.cycle is not None and not self.cycle.response_complete):
+            return None
+        if self.parser.should_upgrade():
+            return None
+        length = -1
+        for name, value in self.headers:
+            if name in _ASGI_HEADERS:
+                return None
+            if name == b"content-length":
+                if length >= 0 or not value.isdigit():
+                    return None
+                length = int(value)
+        if length > app.max_body:
+            return None
+        method = self.parser.get_method().decode("ascii")
+        if method == "HEAD":
+            return None
+        # The path exactly as uvicorn makes it (a byte past ASCII is its 400, as there).
+        parsed = httptools.parse_url(self.url)
+        path = parsed.path.decode("ascii")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        return _Candidate(method, path, parsed.query or b"", length)
+
+    def on_body(self, body: bytes) -> None:
+        if self._candidate is None:
+            super().on_body(body)  # type: ignore[misc]
+            return
+        self._candidate.chunks.append(body)
+
+    def on_message_complete(self) -> None:
+        candidate = self._candidate
+        if candidate is None:
+            super().on_message_complete()  # type: ignore[misc]
+            return
+        self._candidate = None
+        body = b"".join(candidate.chunks) if candidate.length >= 0 else None
+        keep_alive = self.parser.get_http_version() != "1.0" and self.parser.should_keep_alive()
+        app = self._direct_app
+        assert app is not None
+        reply = app.direct(candidate.method, candidate.path, candidate.query, self.headers, body, self.client)
+        if reply is None:
+            self._to_asgi(body or b"", more_body=False)
+            return
+        if isinstance(reply, Reply):
+            self._send(reply, keep_alive)
+            self._complete(keep_alive and not reply.close)
+            return
+        waiting = _Waiting(keep_alive)
+        self.cycle = waiting
+        task = self.loop.create_task(self._send_later(reply, waiting))
+        task.add_done_callback(self.tasks.discard)
+        self.tasks.add(task)
+
+    def direct_read_done(self) -> None:
+        """After a read: a candidate whose body is still on its way goes down the ASGI path."""
+        candidate = self._candidate
+        if candidate is not None:
+            self._candidate = None
+            self._to_asgi(b"".join(candidate.chunks), more_body=True)
+
+    def _to_asgi(self, body: bytes, *, more_body: bool) -> None:
+        super().on_headers_complete()  # type: ignore[misc]
+        self._watch_close(self.cycle)
+        if body:
+            self.cycle.body += body
+        self.cycle.more_body = more_body
+        self.cycle.message_event.set()
+
+    async def _send_later(self, later: Awaitable[Reply], waiting: _Waiting) -> None:
+        reply = await later  # (the app answers its own errors: a 500 reply, logged)
+        waiting.response_complete = True
+        if waiting.disconnected or self.transport.is_closing():
+            return
+        keep_alive = waiting.keep_alive and not reply.close  # (a shutdown may have cleared it)
+        self._send(reply, keep_alive)
+        self._complete(keep_alive)
+
+    def _send(self, reply: Reply, keep_alive: bool) -> None:
+        status_line = STATUS_LINE.get(reply.status) or _status_line(reply.status)
+        parts = [status_line]
+        for name, value in self.server_state.default_headers:  # the date, kept current by uvicorn
+            parts += (name, b": ", value, b"\r\n")
+        parts.append(reply.head)
+        if not keep_alive or reply.close:
+            parts.append(b"connection: close\r\n")
+        parts += (b"\r\n", reply.payload)
+        self.transport.write(b"".join(parts))
+
+    def _complete(self, keep_alive: bool) -> None:
+        """What uvicorn does once a response is sent: close, or go on with the next request."""
+        if not keep_alive:
+            self.close_after_answer()
+        self.on_response_complete()  # type: ignore[attr-defined]
+        if self.flow.write_paused and not self.transport.is_closing():
+            # A client that sends requests but reads no answers: stop reading until it does,
+            # as the ASGI path does by awaiting the transport's drain.
+            self.flow.pause_reading()
+            self._paused_for_writing = True
+
+    def resume_writing(self) -> None:
+        super().resume_writing()  # type: ignore[misc]
+        if self._paused_for_writing:
+            self._paused_for_writing = False
+            self.flow.resume_reading()
+
+    # The bounded protocol's (server.py).
+    def close_after_answer(self) -> None:
+        raise NotImplementedError
+
+    def _watch_close(self, cycle: Any) -> None:
+        raise NotImplementedError
