@@ -28,7 +28,7 @@ import http
 import urllib.parse
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httptools
 
@@ -36,6 +36,10 @@ import httptools
 _ASGI_HEADERS = frozenset(
     {b"origin", b"expect", b"upgrade", b"transfer-encoding", b"x-forwarded-for", b"x-forwarded-proto"}
 )
+# The headers the protocol hands to `note_header` as they are parsed (names in lower case).
+NOTED_HEADERS = _ASGI_HEADERS | {b"content-length"}
+_NONE = -1  # no Content-Length
+_ASGI = -2  # a header above, or a Content-Length repeated or not a number
 
 
 def _status_line(status: int) -> bytes:
@@ -122,6 +126,8 @@ class DirectPath:
     tasks: set[asyncio.Task[None]]
     loop: asyncio.AbstractEventLoop
     expect_100_continue: bool
+    pipeline: Any
+    timeout_keep_alive: int  # (uvicorn says int; a float works)
 
     _direct_app: DirectApp | None
     _candidate: _Candidate | None
@@ -130,34 +136,51 @@ class DirectPath:
         """`app`: what answers directly (None: nothing does, every request goes to the app)."""
         self._direct_app = app
         self._candidate = None
+        self._length = _NONE
         self._paused_for_writing = False
+        self._idle_timer: asyncio.TimerHandle | None = None
+        self.idle_since: float | None = None  # when the last direct answer left; None: busy since
 
     def on_message_begin(self) -> None:
+        # uvicorn's, but for its ASGI scope: built only for a request that goes to the app.
         self._candidate = None
+        self._length = _NONE
+        self.url = b""
+        self.headers = []
+        self.expect_100_continue = False
+
+    def _asgi_headers_complete(self) -> None:
+        """uvicorn's `on_headers_complete` (it starts the ASGI cycle), with the scope that
+        uvicorn's `on_message_begin` builds."""
+        url, headers, expect = self.url, self.headers, self.expect_100_continue
         super().on_message_begin()  # type: ignore[misc]
+        self.url, self.expect_100_continue = url, expect
+        self.headers.extend(headers)  # (the scope holds uvicorn's list: the same object)
+        super().on_headers_complete()  # type: ignore[misc]
+
+    def note_header(self, name: bytes, value: bytes) -> None:
+        """A header of `NOTED_HEADERS`, as it is parsed (instead of a pass over all of them)."""
+        if name == b"content-length":
+            fits = value.isdigit() and len(value) < 19  # (a longer one is llhttp's 400 anyway)
+            self._length = int(value) if self._length == _NONE and fits else _ASGI
+            return
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True  # (uvicorn's own `on_header` does this)
+        self._length = _ASGI
 
     def on_headers_complete(self) -> None:
         candidate = self._qualify()
         if candidate is None:
-            super().on_headers_complete()  # type: ignore[misc]
+            self._asgi_headers_complete()
             return
         self._candidate = candidate
 
     def _qualify(self) -> _Candidate | None:
         app = self._direct_app
-        if app is None or (self.cycle is not None and not self.cycle.response_complete):
+        length = self._length
+        if app is None or length == _ASGI or length > app.max_body:
             return None
-        if self.parser.should_upgrade():
-            return None
-        length = -1
-        for name, value in self.headers:
-            if name in _ASGI_HEADERS:
-                return None
-            if name == b"content-length":
-                if length >= 0 or not value.isdigit():
-                    return None
-                length = int(value)
-        if length > app.max_body:
+        if (self.cycle is not None and not self.cycle.response_complete) or self.parser.should_upgrade():
             return None
         method = self.parser.get_method().decode("ascii")
         if method == "HEAD":
@@ -207,7 +230,7 @@ class DirectPath:
             self._to_asgi(b"".join(candidate.chunks), more_body=True)
 
     def _to_asgi(self, body: bytes, *, more_body: bool) -> None:
-        super().on_headers_complete()  # type: ignore[misc]
+        self._asgi_headers_complete()
         self._watch_close(self.cycle)
         if body:
             self.cycle.body += body
@@ -235,15 +258,38 @@ class DirectPath:
         self.transport.write(b"".join(parts))
 
     def _complete(self, keep_alive: bool) -> None:
-        """What uvicorn does once a response is sent: close, or go on with the next request."""
+        """uvicorn's `on_response_complete`, but for its keep-alive timer (below)."""
+        self.server_state.total_requests += 1
         if not keep_alive:
             self.close_after_answer()
-        self.on_response_complete()  # type: ignore[attr-defined]
-        if self.flow.write_paused and not self.transport.is_closing():
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        if self.pipeline:
+            cycle, app = self.pipeline.pop()
+            self._start_asgi_task(cycle, app)
+        else:
+            # Idle from now until the next read. uvicorn arms a timer per response and cancels
+            # it on the next read, a tenth of a request's CPU here; one timer instead, re-armed
+            # when it fires early, checks how long the connection has really been idle.
+            self.idle_since = self.loop.time()
+            if self._idle_timer is None:
+                self._idle_timer = self.loop.call_later(self.timeout_keep_alive, self._idle_check)
+        if self.flow.write_paused:
             # A client that sends requests but reads no answers: stop reading until it does,
             # as the ASGI path does by awaiting the transport's drain.
             self.flow.pause_reading()
             self._paused_for_writing = True
+
+    def _idle_check(self) -> None:
+        self._idle_timer = None
+        if self.idle_since is None or self.transport.is_closing():
+            return  # busy: the next answer starts the count again
+        left = self.idle_since + self.timeout_keep_alive - self.loop.time()
+        if left > 0:
+            self._idle_timer = self.loop.call_later(left, self._idle_check)
+        else:
+            self.transport.close()  # (as uvicorn's keep-alive timer does)
 
     def resume_writing(self) -> None:
         super().resume_writing()  # type: ignore[misc]
@@ -251,9 +297,10 @@ class DirectPath:
             self._paused_for_writing = False
             self.flow.resume_reading()
 
-    # The bounded protocol's (server.py).
-    def close_after_answer(self) -> None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # uvicorn's protocol's, and the bounded protocol's (server.py)
 
-    def _watch_close(self, cycle: Any) -> None:
-        raise NotImplementedError
+        def _start_asgi_task(self, cycle: Any, app: Any) -> None: ...
+
+        def close_after_answer(self) -> None: ...
+
+        def _watch_close(self, cycle: Any) -> None: ...

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 KiB = 1024
+HEADER_LINE_EXTRA = 4  # what a header line adds to its name and value: `: ` and CRLF
 BODY_TIMEOUT = 10.0  # seconds to receive a request body, once the app reads it: then 408
 
 
@@ -25,4 +26,4 @@ class ServerLimits:
 
     def header_cost(self, name: bytes, value: bytes) -> int:
         # As it travels: `name: value\r\n`.
-        return len(name) + len(value) + 4
+        return len(name) + len(value) + HEADER_LINE_EXTRA

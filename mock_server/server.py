@@ -23,12 +23,13 @@ import logging
 import math
 import socket
 import sys
+from collections.abc import Sized
 from http import HTTPStatus
 from typing import Any
 
 from mock_server.direct import DirectApp
 from mock_server.errors import UsageError
-from mock_server.limits import ServerLimits
+from mock_server.limits import HEADER_LINE_EXTRA, ServerLimits
 
 log = logging.getLogger("mock_server")
 _REQUEST_LINE_EXTRA = 64  # method, spaces, `HTTP/1.1`, line ends: what a request adds to its target
@@ -116,7 +117,7 @@ class _Bounds:
 
     def _count_header(self, name: bytes, value: bytes) -> None:
         self._header_count += 1
-        self._header_bytes += self.limits.header_cost(name, value)
+        self._header_bytes += len(name) + len(value) + HEADER_LINE_EXTRA
         if self._header_count > self.limits.max_headers:
             raise self._refuse(431, f"More request headers than the limit of {self.limits.max_headers}")
         if self._header_bytes > self.limits.max_header_bytes:
@@ -190,7 +191,10 @@ class _CycleTransport(asyncio.Transport):
         self._protocol = protocol
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
-        self._transport.write(data)
+        # uvloop raises on a write to a closed transport (asyncio's drops it): a client gone
+        # while its answer, or one queued behind it, was being sent is not the app's error.
+        if not self._transport.is_closing():
+            self._transport.write(data)
 
     def close(self) -> None:
         self._protocol.close_after_answer()
@@ -207,9 +211,23 @@ class _CycleTransport(asyncio.Transport):
 
 def _httptools_protocol(limits: ServerLimits) -> type[Any]:
     import httptools
+    from uvicorn.protocols.http.flow_control import FlowControl
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    from mock_server.direct import DirectPath
+    from mock_server.direct import NOTED_HEADERS, DirectPath
+
+    class PipelineFlow(FlowControl):
+        """uvicorn's flow control, except that reading stays paused while requests are queued
+        behind the one being answered. (uvicorn resumes reading whenever the app reads a body:
+        a client that sends requests back to back then queues them without limit.)"""
+
+        def __init__(self, transport: asyncio.Transport, pipeline: Sized) -> None:
+            super().__init__(transport)
+            self._pipeline = pipeline
+
+        def resume_reading(self) -> None:
+            if not self._pipeline:
+                super().resume_reading()
 
     class BoundedHttpToolsProtocol(_Bounds, DirectPath, HttpToolsProtocol):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -217,14 +235,18 @@ def _httptools_protocol(limits: ServerLimits) -> type[Any]:
             self._bounds_init()
             self._direct_init(_direct_app(self.app))
             self._awaiting_head = True
+            self._in_head = False  # between a request's first byte and its last header line
+
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            super().connection_made(transport)
+            self.flow = PipelineFlow(self.transport, self.pipeline)
 
         def data_received(self, data: bytes) -> None:
             if self._lingering:
                 self._drop(data)
                 return
             self._unset_keepalive_if_required()
-            if self._awaiting_head:
-                self._arm_header_timer()
+            self.idle_since = None
             while data:
                 if self._awaiting_head:
                     room = self._room()
@@ -240,6 +262,10 @@ def _httptools_protocol(limits: ServerLimits) -> type[Any]:
                     self._candidate = None
                     return
             self.direct_read_done()
+            if self._in_head:
+                # A head still on its way: timed from here. (Armed only now, not per request: a
+                # head that came whole within one read, as nearly all do, needs no timer.)
+                self._arm_header_timer()
 
         def _feed(self, piece: bytes) -> bool:
             try:
@@ -265,19 +291,23 @@ def _httptools_protocol(limits: ServerLimits) -> type[Any]:
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self._awaiting_head = True
-            self._arm_header_timer()
+            self._awaiting_head = self._in_head = True
 
         def on_url(self, url: bytes) -> None:
             self._count_url(url)
-            super().on_url(url)
+            self.url += url
 
         def on_header(self, name: bytes, value: bytes) -> None:
+            # uvicorn's `on_header`, with the counts and what the direct path notes: the hottest
+            # callback, one call per header line (bench/).
             self._count_header(name, value)
-            super().on_header(name, value)
+            name = name.lower()
+            if name in NOTED_HEADERS:
+                self.note_header(name, value)
+            self.headers.append((name, value))
 
         def on_headers_complete(self) -> None:
-            self._awaiting_head = False
+            self._awaiting_head = self._in_head = False
             self._disarm_header_timer()
             self._new_request()
             super().on_headers_complete()

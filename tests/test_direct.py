@@ -1,0 +1,271 @@
+"""The direct path (`mock_server/direct.py`) against the ASGI path it stands in for: the same
+bytes for every kind of request, in order when requests are pipelined across both paths, with
+the connection limits kept (a client that reads nothing, idle connections) and errors answered.
+
+The ASGI path is served by the same app behind a plain ASGI wrapper: the direct path is off
+under any wrapper (it would skip it), so every request there goes through uvicorn's cycle."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.types import Receive, Scope, Send
+
+from mock_server import Settings, create_app
+from mock_server.app import MockApp
+from mock_server.contract import Contract
+from mock_server.engine import DEV_KEY as KEY
+from mock_server.limits import ServerLimits
+from mock_server.testing import ThreadedServer, serve_in_thread
+from tests.conftest import PATH, VALID
+
+WAIT = 10.0  # seconds any socket read may take before the test fails: generous, never a measure
+BODY = json.dumps(VALID).encode()
+
+
+class Wrapped:
+    """The app behind a plain ASGI wrapper: every request takes the ASGI path."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.inner(scope, receive, send)
+
+
+def post(body: bytes = BODY, *extra: bytes, target: bytes = PATH.encode(), key: bool = True) -> bytes:
+    lines = [b"POST " + target + b" HTTP/1.1", b"Host: 127.0.0.1", b"Content-Type: application/json"]
+    if key:
+        lines.append(b"Meibel-API-Key: " + KEY.encode())
+    lines += [*extra, b"Content-Length: %d" % len(body)]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+def bare(method: bytes, target: bytes, *extra: bytes, version: bytes = b"HTTP/1.1") -> bytes:
+    return b"\r\n".join([method + b" " + target + b" " + version, b"Host: 127.0.0.1", *extra]) + b"\r\n\r\n"
+
+
+def read_answers(conn: socket.socket, count: int) -> list[bytes]:
+    """`count` whole answers (head and Content-Length body), as they came."""
+    buffer = b""
+    answers: list[bytes] = []
+    while len(answers) < count:
+        head_end = buffer.find(b"\r\n\r\n")
+        if head_end >= 0:
+            found = re.search(rb"\r\ncontent-length: (\d+)", buffer[:head_end], re.I)
+            assert found is not None, buffer[:head_end]
+            end = head_end + 4 + int(found.group(1))
+            if len(buffer) >= end:
+                answers.append(buffer[:end])
+                buffer = buffer[end:]
+                continue
+        try:
+            chunk = conn.recv(65536)
+        except TimeoutError:
+            pytest.fail(f"no answer within {WAIT} s after {len(answers)} of {count}")
+        if not chunk:
+            pytest.fail(f"the connection closed after {len(answers)} of {count} answers: {buffer[:200]!r}")
+        buffer += chunk
+    assert buffer == b"", buffer[:200]
+    return answers
+
+
+def exchange(server: ThreadedServer, data: bytes, count: int = 1) -> list[bytes]:
+    with socket.create_connection((server.host, server.port), timeout=WAIT) as conn:
+        conn.sendall(data)
+        return read_answers(conn, count)
+
+
+def without_date(answer: bytes) -> bytes:
+    return re.sub(rb"\r\ndate: [^\r]*", b"", answer, count=1)
+
+
+def status(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+@pytest.fixture
+def twins(contract: Contract) -> Iterator[tuple[ThreadedServer, ThreadedServer, MockApp, MockApp]]:
+    """Two mocks with the same seed, one answering directly where it can, one never."""
+    direct = create_app(contract, settings=Settings(seed=7))
+    asgi = create_app(contract, settings=Settings(seed=7))
+    assert isinstance(direct, MockApp) and isinstance(asgi, MockApp)
+    with serve_in_thread(direct) as one, serve_in_thread(Wrapped(asgi)) as other:
+        yield one, other, direct, asgi
+
+
+# Every kind of request the direct path takes, and some it leaves to the ASGI path.
+REQUESTS = {
+    "created": post(),
+    "no key": post(key=False),
+    "wrong key": post(BODY, b"Meibel-API-Key: nope", key=False),
+    "not JSON": post(b'{"batch_spec_json": '),
+    "not UTF-8": post(b'{"batch_spec_json": "\xff"}'),
+    "invalid": post(b'{"batch_spec_json": {"name": 5}}'),
+    "empty body": post(b""),
+    "no body": bare(b"POST", PATH.encode(), b"Meibel-API-Key: " + KEY.encode()),
+    "text body": post(BODY, b"Content-Type: text/plain"),
+    "405": bare(b"PUT", PATH.encode()),
+    "405 with a body": post(BODY, target=b"/v2/batch-executions", key=True).replace(b"POST", b"PATCH", 1),
+    "percent-encoded path": post(target=b"/v2/batch%2Dexecutions"),
+    "query string": post(target=PATH.encode() + b"?a=1&api_key=secret"),
+    "Prefer scenario": post(BODY, b"Prefer: example=failed"),
+    "Prefer code": post(BODY, b"Prefer: code=422"),
+    "Prefer fault": post(BODY, b"Prefer: fault=503"),
+    "Prefer bad": post(BODY, b"Prefer: latency=fast"),
+    "Prefer latency": post(BODY, b"Prefer: latency=30ms"),
+    "HTTP/1.0": post().replace(b"HTTP/1.1", b"HTTP/1.0", 1),
+    "Connection: close": post(BODY, b"Connection: close"),
+    "404 (ASGI path)": bare(b"GET", b"/v2/nothing"),
+    "slash redirect (ASGI path)": post(target=PATH.encode() + b"/"),
+    "Origin (ASGI path)": post(BODY, b"Origin: http://localhost:3000"),
+    "HEAD (ASGI path)": bare(b"HEAD", PATH.encode()),
+    "document (ASGI path)": bare(b"GET", b"/openapi.json"),
+}
+
+
+def test_direct_answers_are_the_asgi_paths_byte_for_byte(
+    twins: tuple[ThreadedServer, ThreadedServer, MockApp, MockApp],
+) -> None:
+    one, other, direct, asgi = twins
+    statuses = {}
+    for name, raw in REQUESTS.items():
+        if name.startswith("HEAD"):
+            continue  # (no body to count: compared below)
+        mine, theirs = exchange(one, raw)[0], exchange(other, raw)[0]
+        assert without_date(mine) == without_date(theirs), name
+        statuses[name] = status(mine)
+    expected = {"created": 201, "no key": 401, "not JSON": 422, "405": 405, "Prefer fault": 503}
+    assert {name: statuses[name] for name in expected} == expected
+    # The journals hold the same entries (but for the time of arrival).
+    mine_entries = [e.to_json() for e in direct.state.journal.entries()]
+    theirs_entries = [e.to_json() for e in asgi.state.journal.entries()]
+    for entry in mine_entries + theirs_entries:
+        entry.pop("time")
+    assert mine_entries == theirs_entries
+    assert len(mine_entries) == len(REQUESTS) - 2  # (HEAD not sent; the document not journaled)
+    assert KEY not in json.dumps(mine_entries) and "secret" not in json.dumps(mine_entries)
+    assert direct.errors == [] and asgi.errors == []
+
+
+def test_keep_alive_and_close_are_the_asgi_paths(
+    twins: tuple[ThreadedServer, ThreadedServer, MockApp, MockApp],
+) -> None:
+    one, other, _, _ = twins
+    for raw in (REQUESTS["HTTP/1.0"], REQUESTS["Connection: close"]):
+        for server in (one, other):
+            with socket.create_connection((server.host, server.port), timeout=WAIT) as conn:
+                conn.sendall(raw)
+                answer = read_answers(conn, 1)[0]
+                assert b"\r\nconnection: close\r\n" in answer
+                assert conn.recv(100) == b""  # and closed
+
+
+def test_pipelined_requests_are_answered_in_order_across_both_paths(
+    twins: tuple[ThreadedServer, ThreadedServer, MockApp, MockApp],
+) -> None:
+    one, _, direct, _ = twins
+    sequence = [
+        (post(), 201),  # direct
+        (post(BODY, b"Prefer: latency=200ms"), 201),  # direct, waits: what follows must wait too
+        (post(key=False), 401),  # direct, queued behind it
+        (bare(b"GET", b"/__mock/scenario"), 200),  # the ASGI path, queued
+        (post(b"{"), 422),  # direct again
+        (bare(b"GET", b"/v2/nothing"), 404),  # ASGI
+        (post(), 201),
+    ]
+    answers = exchange(one, b"".join(raw for raw, _ in sequence), len(sequence))
+    assert [status(a) for a in answers] == [code for _, code in sequence]
+    journaled = [e.status for e in direct.state.journal.entries()]
+    assert journaled == [201, 201, 401, 422, 404, 201]  # (control requests are not journaled)
+
+
+def test_a_body_still_on_its_way_goes_to_the_asgi_path(
+    twins: tuple[ThreadedServer, ThreadedServer, MockApp, MockApp],
+) -> None:
+    one, _, direct, _ = twins
+    raw = post()
+    head_end = raw.index(b"\r\n\r\n") + 4
+    with socket.create_connection((one.host, one.port), timeout=WAIT) as conn:
+        for piece in (raw[: head_end + 10], raw[head_end + 10 :]):
+            conn.sendall(piece)
+            time.sleep(0.2)  # two reads on the server's side
+        conn.sendall(post())  # then a whole one on the same connection: direct again
+        first, second = read_answers(conn, 2)
+    assert status(first) == status(second) == 201
+    assert [e.body for e in direct.state.journal.entries()] == [VALID, VALID]
+
+
+def test_a_client_that_reads_no_answers_is_not_buffered_without_bound(contract: Contract) -> None:
+    """Requests sent back to back, answers never read: the server must stop reading (as the ASGI
+    path does by awaiting the transport's drain), so the client's sends block at the kernel's
+    socket buffers instead of the server's memory taking every answer."""
+    app = create_app(contract)
+    request = post()
+    batch = request * 256  # ~90 KB, ~250 KB of answers
+    cap = 256 * 1024 * 1024
+    with serve_in_thread(app) as server:
+        conn = socket.create_connection((server.host, server.port), timeout=WAIT)
+        conn.setblocking(False)
+        sent = 0
+        stalled_since: float | None = None
+        try:
+            while sent < cap:
+                try:
+                    sent += conn.send(batch[sent % len(batch) :])  # (a send may take part of it)
+                    stalled_since = None
+                except BlockingIOError:
+                    now = time.monotonic()
+                    stalled_since = stalled_since or now
+                    if now - stalled_since > 2.0:  # blocked for 2 s: the server stopped reading
+                        break
+                    time.sleep(0.01)
+        finally:
+            conn.close()
+        assert sent < cap, "the server read 256 MB of requests whose answers nobody read"
+        # Another client is still served.
+        assert status(exchange(server, post())[0]) == 201
+
+
+def test_an_error_in_the_direct_path_is_a_json_500_and_closes(
+    contract: Contract, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(contract)
+    assert isinstance(app, MockApp)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(app.endpoint.engine, "respond", broken)
+    with (
+        serve_in_thread(app) as server,
+        socket.create_connection((server.host, server.port), timeout=WAIT) as conn,
+    ):
+        conn.sendall(post())
+        answer = read_answers(conn, 1)[0]
+        assert conn.recv(100) == b""
+    assert status(answer) == 500 and b"\r\nconnection: close\r\n" in answer
+    assert "Internal error" in json.loads(answer.partition(b"\r\n\r\n")[2])["detail"]
+    assert len(app.errors) == 1
+
+
+def test_idle_connections_close_after_direct_answers_and_busy_ones_stay(contract: Contract) -> None:
+    limits = ServerLimits(idle_timeout=1.0)
+    with (
+        serve_in_thread(create_app(contract), limits=limits) as server,
+        socket.create_connection((server.host, server.port), timeout=WAIT) as conn,
+    ):
+        # Busy for three idle timeouts, never idle for one: the connection stays open.
+        started = time.monotonic()
+        while time.monotonic() - started < 3.0:
+            conn.sendall(post())
+            assert status(read_answers(conn, 1)[0]) == 201
+            time.sleep(0.2)
+        # Then idle: closed (after about a second).
+        assert conn.recv(100) == b""
