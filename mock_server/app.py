@@ -145,7 +145,9 @@ class ApiEndpoint:
         journaled = self.journal.record(
             method, path, query_text, headers, body, answer.status, payload, generation
         )
-        if journaled is not None:  # a journal shared by workers (--workers): sent once written
+        if isinstance(journaled, asyncio.Future):  # a journal shared by workers: sent once written
+            reply.after = journaled
+        elif journaled is not None:
             return _after(journaled, reply)
         return reply
 
@@ -518,7 +520,10 @@ class MockApp(Starlette):
             self._access(client, method, path, reply.status, time.perf_counter() - started)
         return reply
 
-    def _failed(self, exc: Exception, method: str, path: str) -> Reply:
+    def failure(self, exc: BaseException, method: str, path: str) -> Reply:
+        return self._failed(exc, method, path)
+
+    def _failed(self, exc: BaseException, method: str, path: str) -> Reply:
         self.errors.append(exc)
         log.exception("unexpected error while answering %s %s", method, path, exc_info=exc)
         detail = {"detail": "Internal error in the mock server (a bug: please report it)"}

@@ -62,6 +62,8 @@ class Reply:
     head: bytes
     payload: bytes
     close: bool = False
+    # Sent once this is done (a journal write shared by --workers): a callback, not a task.
+    after: asyncio.Future[None] | None = None
 
 
 class DirectApp(Protocol):
@@ -78,6 +80,9 @@ class DirectApp(Protocol):
     ) -> Reply | Awaitable[Reply] | None:
         """The answer (or, when it must wait, an awaitable of it), or None (before anything is
         recorded) to leave the request to the ASGI path."""
+
+    def failure(self, exc: BaseException, method: str, path: str) -> Reply:
+        """The answer when `Reply.after` failed (logged, as the app's own errors are)."""
 
 
 class _NoEvent:
@@ -212,15 +217,23 @@ class DirectPath:
         if reply is None:
             self._to_asgi(body or b"", more_body=False)
             return
-        if isinstance(reply, Reply):
+        if not isinstance(reply, Reply):
+            waiting = self.cycle = _Waiting(keep_alive)
+            task = self.loop.create_task(self._send_later(reply, waiting))
+            task.add_done_callback(self.tasks.discard)
+            self.tasks.add(task)
+        elif reply.after is not None:
+            waiting = self.cycle = _Waiting(keep_alive)
+            method, path = candidate.method, candidate.path
+
+            def written(done: asyncio.Future[None]) -> None:
+                failed = done.exception() if not done.cancelled() else asyncio.CancelledError()
+                self._send_waiting(app.failure(failed, method, path) if failed else reply, waiting)
+
+            reply.after.add_done_callback(written)
+        else:
             self._send(reply, keep_alive)
             self._complete(keep_alive and not reply.close)
-            return
-        waiting = _Waiting(keep_alive)
-        self.cycle = waiting
-        task = self.loop.create_task(self._send_later(reply, waiting))
-        task.add_done_callback(self.tasks.discard)
-        self.tasks.add(task)
 
     def direct_read_done(self) -> None:
         """After a read: a candidate whose body is still on its way goes down the ASGI path."""
@@ -238,7 +251,9 @@ class DirectPath:
         self.cycle.message_event.set()
 
     async def _send_later(self, later: Awaitable[Reply], waiting: _Waiting) -> None:
-        reply = await later  # (the app answers its own errors: a 500 reply, logged)
+        self._send_waiting(await later, waiting)  # (the app answers its own errors: a 500)
+
+    def _send_waiting(self, reply: Reply, waiting: _Waiting) -> None:
         waiting.response_complete = True
         if waiting.disconnected or self.transport.is_closing():
             return

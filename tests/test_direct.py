@@ -7,6 +7,7 @@ under any wrapper (it would skip it), so every request there goes through uvicor
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -269,3 +270,58 @@ def test_idle_connections_close_after_direct_answers_and_busy_ones_stay(contract
             time.sleep(0.2)
         # Then idle: closed (after about a second).
         assert conn.recv(100) == b""
+
+
+class SharedLike:
+    """The in-process journal, answering as the journal shared by `--workers` does: with a
+    future, done a moment later (written), or failed."""
+
+    def __init__(self, inner: Any, *, fail: bool = False) -> None:
+        self.inner = inner
+        self.fail = fail
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def record(self, *args: Any) -> asyncio.Future[None]:
+        self.inner.record(*args)
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[None] = loop.create_future()
+        if self.fail:
+            loop.call_later(0.05, written.set_exception, OSError("disk I/O error"))
+        else:
+            loop.call_later(0.05, written.set_result, None)
+        return written
+
+
+def test_answers_waiting_for_a_shared_journal_keep_their_order(contract: Contract) -> None:
+    app = create_app(contract)
+    assert isinstance(app, MockApp)
+    app.endpoint.journal = SharedLike(app.endpoint.journal)
+    sequence = [
+        (post(), 201),  # waits for its journal write
+        (post(key=False), 401),  # waits too, queued behind
+        (bare(b"GET", b"/__mock/scenario"), 200),  # the ASGI path, behind both
+        (post(b"{"), 422),
+        (post(), 201),
+    ]
+    with serve_in_thread(app) as server:
+        answers = exchange(server, b"".join(raw for raw, _ in sequence), len(sequence))
+        one_by_one = [status(exchange(server, raw)[0]) for raw, _ in sequence]
+    assert [status(a) for a in answers] == [code for _, code in sequence] == one_by_one
+    assert app.errors == []
+
+
+def test_a_failed_shared_journal_write_is_a_json_500(contract: Contract) -> None:
+    app = create_app(contract)
+    assert isinstance(app, MockApp)
+    app.endpoint.journal = SharedLike(app.endpoint.journal, fail=True)
+    with (
+        serve_in_thread(app) as server,
+        socket.create_connection((server.host, server.port), timeout=WAIT) as conn,
+    ):
+        conn.sendall(post())
+        answer = read_answers(conn, 1)[0]
+        assert conn.recv(100) == b""
+    assert status(answer) == 500 and b"\r\nconnection: close\r\n" in answer
+    assert [type(exc) for exc in app.errors] == [OSError]
