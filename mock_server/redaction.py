@@ -9,7 +9,7 @@ form parameter (`api_key`, `token`, `password`, …). Hidden text reads `[redact
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from urllib.parse import quote, quote_plus, unquote_plus
 
 REDACTED = "[redacted]"
@@ -74,11 +74,11 @@ class Redactor:
         # Each key as it may travel: verbatim, percent-encoded (query strings, forms).
         forms = {form for key in plain for form in (key, quote(key, safe=""), quote_plus(key))}
         self.keys = sorted(forms, key=len, reverse=True)  # longest first: no partial overlaps
-        self._key_bytes = [form.encode("utf-8", "surrogateescape") for form in self.keys]
+        self.key_bytes = tuple(form.encode("utf-8", "surrogateescape") for form in self.keys)
         self.headers = frozenset(name.lower() for name in (*ALWAYS_SECRET_HEADERS, *secret_headers))
         self._params = frozenset(_normal(name) for name in secret_params)
         # How far past a cut a key that starts before the cut can reach, escaped.
-        self.reach = _LONGEST_ESCAPE * max((len(k) for k in self._key_bytes), default=0)
+        self.reach = _LONGEST_ESCAPE * max((len(k) for k in self.key_bytes), default=0)
 
     def text(self, value: str) -> str:
         """`value` with every key in it replaced."""
@@ -111,7 +111,7 @@ class Redactor:
     def body(self, raw: bytes, limit: int, also: Iterable[str] = ()) -> tuple[bytes, bool]:
         """The first `limit` bytes of a body, keys (and the values `also`) hidden — a key cut
         in two by the limit too — and whether anything was cut."""
-        secrets = self._key_bytes
+        secrets: Sequence[bytes] = self.key_bytes
         reach = self.reach
         if also:
             extra = {value.encode("utf-8", "surrogateescape") for value in also}
