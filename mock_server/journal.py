@@ -253,8 +253,8 @@ def prepare(
         if (
             len(raw) > MAX_BODY_KEPT
             or len(response) > MAX_RESPONSE_KEPT
-            or (92 in raw and b"\\u00" in raw)
-            or (92 in response and b"\\u00" in response)
+            or (92 in raw and (b"\\u00" in raw or b"\\/" in raw))
+            or (92 in response and (b"\\u00" in response or b"\\/" in response))
         ):
             kept_body, body_cut, kept_response, response_cut = _bodies(redactor, body, response, ())
         else:

@@ -47,9 +47,10 @@ _SECRET_PARAMS = frozenset(
     }
 )
 _SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "signature", "credential", "credentials")
-# A JSON escape of a printable ASCII character other than `"` and `\`: decoding it leaves
-# the JSON valid and means the same, so a key spelled `\u006deibel…` can be found.
-_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u00([2-7][0-9a-fA-F])")
+# A JSON escape of a printable ASCII character other than `"` and `\` (`\u00XX`, or `\/` as
+# some encoders write every slash): decoding it leaves the JSON valid and means the same, so a
+# key spelled `\u006deibel…`, or a base64 key with its slashes escaped, can be found.
+_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\(?:u00([2-7][0-9a-fA-F])|/)")
 _LONGEST_ESCAPE = 6  # bytes of `\u00XX` per character of a key
 
 
@@ -106,7 +107,9 @@ class Redactor:
                     hidden.extend((value, raw_value))
                 raw_value = REDACTED
             parts.append(raw_name + sep + raw_value)
-        return "&".join(parts)
+        # A key sent unencoded, with a character that means something here (`&`, `=`, `+`),
+        # is in no single part, decoded: hidden as text too.
+        return self.text("&".join(parts))
 
     def body(self, raw: bytes, limit: int, also: Iterable[str] = ()) -> tuple[bytes, bool]:
         """The first `limit` bytes of a body, keys (and the values `also`) hidden — a key cut
@@ -119,7 +122,7 @@ class Redactor:
             reach = max(reach, _LONGEST_ESCAPE * max(map(len, extra)))
         window = raw if len(raw) <= limit + reach else raw[: limit + reach]
         hidden = _hide(window, secrets)
-        if b"\\u" in hidden and secrets:
+        if b"\\" in hidden and secrets:
             unescaped = _ESCAPE.sub(_unescape, hidden)
             if _hide(unescaped, secrets) != unescaped:
                 hidden = _hide(unescaped, secrets)
@@ -134,6 +137,8 @@ def _hide(data: bytes, secrets: Iterable[bytes]) -> bytes:
 
 
 def _unescape(found: re.Match[bytes]) -> bytes:
+    if found.group(2) is None:
+        return found.group(1) + b"/"
     code = int(found.group(2), 16)
     if code in (0x22, 0x5C) or code > 0x7E:
         return found.group(0)
