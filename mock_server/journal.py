@@ -153,7 +153,7 @@ class Journal:
         entry = prepare(self.redactor, method, path, query, headers, body, status, response, self._pid)
         entries = self._entries
         lock = self._lock
-        lock.acquire()  # (not `with`: on every request, its two method calls cost as much as the rest)
+        lock.acquire()  # (not `with`, which costs twice as much, on every request)
         try:
             if generation is not None and generation != self.generation:
                 self.late += 1
