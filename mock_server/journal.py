@@ -14,16 +14,17 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 
-from mock_server.redaction import Redactor
+from mock_server.redaction import REDACTED, Redactor
 
 MiB = 1024 * 1024
+_now = time.time  # (looked up once)
 DEFAULT_MAX_BYTES = 8 * MiB
 MAX_BODY_KEPT = 64 * 1024  # bytes of each request body kept
 MAX_RESPONSE_KEPT = 64 * 1024  # bytes of each answer kept
@@ -75,9 +76,23 @@ class JournalEntry:
 # Entries are kept as flat tuples of strings, bytes and numbers: the garbage collector stops
 # tracking such tuples, so a full journal adds nothing to its work; the typed entries are
 # built (and bodies parsed) only when read.
+# The headers are two tuples, names and values, in order (cheaper to build than one pair each).
 # The last item is the entry's cost in bytes.
 _Stored = tuple[
-    float, str, str, str, tuple[tuple[str, str], ...], bool, "bytes | None", bool, int, bytes, bool, int, int
+    float,
+    str,
+    str,
+    str,
+    tuple[str, ...],
+    tuple[str, ...],
+    bool,
+    "bytes | None",
+    bool,
+    int,
+    bytes,
+    bool,
+    int,
+    int,
 ]
 
 
@@ -136,17 +151,23 @@ class Journal:
                     self.late += 1
                     return
         entry = prepare(self.redactor, method, path, query, headers, body, status, response, self._pid)
-        cost = entry[-1]
-        with self._lock:
+        entries = self._entries
+        lock = self._lock
+        lock.acquire()  # (not `with`, which costs twice as much, on every request)
+        try:
             if generation is not None and generation != self.generation:
                 self.late += 1
                 return
-            self._entries.append(entry)
-            self._bytes += cost
+            entries.append(entry)
+            used = self._bytes + entry[-1]
             # The newest entry always stays: its own size is capped well below any sane budget.
-            while len(self._entries) > 1 and (len(self._entries) > self.size or self._bytes > self.max_bytes):
-                self._bytes -= self._entries.popleft()[-1]
+            size, max_bytes = self.size, self.max_bytes
+            while (len(entries) > size or used > max_bytes) and len(entries) > 1:
+                used -= entries.popleft()[-1]
                 self.evicted += 1
+            self._bytes = used
+        finally:
+            lock.release()
 
     def entries(self) -> list[JournalEntry]:
         with self._lock:
@@ -181,7 +202,99 @@ def prepare(
 ) -> _Stored:
     """What the journal keeps of one request: redacted, each part capped, with its cost in bytes
     (shared by every journal store, so that limits and redaction are the same whichever keeps it)."""
-    kept_headers: list[tuple[str, str]] = []
+    # Every part takes the common case first, in a few C-level steps, and the exact path (header
+    # by header, value by value) only when a key, an escape or a cap might be involved. This runs
+    # on every answered request, so it is written for speed: inline, no call it can do without.
+    names: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    header_bytes = -1  # (-1: the exact path)
+    if type(headers) is dict:  # (a multi-dict's items may repeat a name: the exact path)
+        kept = headers.copy()
+        for name in redactor.headers.intersection(headers):
+            if len(kept[name]) > MAX_HEADER_VALUE:
+                break  # a cut value: the exact path says so
+            kept[name] = REDACTED
+        else:
+            names = tuple(kept)
+            values = tuple(kept.values())
+            probe = "".join(names + values)  # (a key across two parts is only a false alarm)
+            header_bytes = len(probe)
+            if (
+                len(path) > MAX_URL_PART
+                or header_bytes > MAX_HEADER_BYTES
+                or (header_bytes > MAX_HEADER_VALUE and max(map(len, values)) > MAX_HEADER_VALUE)
+            ):
+                header_bytes = -1
+            else:
+                for key in redactor.keys:
+                    if key in probe or key in path:
+                        header_bytes = -1
+                        break
+    headers_cut = False
+    if header_bytes < 0:
+        names, values, header_bytes, headers_cut = _headers(redactor, headers)
+        path = redactor.text(path[: MAX_URL_PART + redactor.reach])[:MAX_URL_PART]
+    if query or (body is not None and "x-www-form-urlencoded" in headers.get("content-type", "")):
+        hidden: list[str] = []  # credential-like parameters' values: hidden in the bodies too
+        if query:
+            query = redactor.params(query[: MAX_URL_PART + redactor.reach], hidden)[:MAX_URL_PART]
+        if body is not None and "x-www-form-urlencoded" in headers.get("content-type", ""):
+            redactor.params(body[:MAX_BODY_KEPT].decode("latin-1"), hidden)
+        # Short values would hide too much that is not a secret (`?token=1`).
+        also = [value for value in hidden if len(value) >= MIN_HIDDEN]
+        kept_body, body_cut, kept_response, response_cut = _bodies(redactor, body, response, also)
+    else:
+        # Both bodies are kept whole when within their caps, with no key in either and no
+        # backslash that could start an escape spelling one. (`92 in raw` is a memchr. For a
+        # key, `partition` rather than `in`: on bytes, `in` first tries the needle as an
+        # integer, and that failure costs more than scanning a small body.)
+        kept_body, body_cut, kept_response, response_cut = body, False, response, False
+        raw = body or b""
+        if (
+            len(raw) > MAX_BODY_KEPT
+            or len(response) > MAX_RESPONSE_KEPT
+            or (92 in raw and (b"\\u00" in raw or b"\\/" in raw))
+            or (92 in response and (b"\\u00" in response or b"\\/" in response))
+        ):
+            kept_body, body_cut, kept_response, response_cut = _bodies(redactor, body, response, ())
+        else:
+            for form in redactor.key_bytes:
+                if raw.partition(form)[1] or response.partition(form)[1]:
+                    kept_body, body_cut, kept_response, response_cut = _bodies(redactor, body, response, ())
+                    break
+    cost = (
+        _ENTRY_OVERHEAD
+        + len(method)
+        + len(path)
+        + len(query)
+        + header_bytes
+        + len(kept_body or b"")
+        + len(kept_response)
+    )
+    return (
+        _now(),
+        method,
+        path,
+        query,
+        names,
+        values,
+        headers_cut,
+        kept_body,
+        body_cut,
+        status,
+        kept_response,
+        response_cut,
+        pid,
+        cost,
+    )
+
+
+def _headers(
+    redactor: Redactor, headers: Mapping[str, str]
+) -> tuple[tuple[str, ...], tuple[str, ...], int, bool]:
+    """The exact path: the headers' names and values kept, their bytes, and whether any was cut."""
+    names: list[str] = []
+    values: list[str] = []
     header_bytes = 0
     headers_cut = False
     for name, value in headers.items():
@@ -195,40 +308,17 @@ def prepare(
             headers_cut = True
             break
         header_bytes += len(name) + len(value)
-        kept_headers.append((name, value))
-    path = redactor.text(path[: MAX_URL_PART + redactor.reach])[:MAX_URL_PART]
-    hidden: list[str] = []  # credential-like parameters' values: hidden in the bodies too
-    query = redactor.params(query[: MAX_URL_PART + redactor.reach], hidden)[:MAX_URL_PART] if query else ""
-    if body is not None and "x-www-form-urlencoded" in headers.get("content-type", ""):
-        redactor.params(body[:MAX_BODY_KEPT].decode("latin-1"), hidden)
-    # Short values would hide too much that is not a secret (`?token=1`).
-    also = [value for value in hidden if len(value) >= MIN_HIDDEN]
+        names.append(name)
+        values.append(value)
+    return tuple(names), tuple(values), header_bytes, headers_cut
+
+
+def _bodies(
+    redactor: Redactor, body: bytes | None, response: bytes, also: Sequence[str]
+) -> tuple[bytes | None, bool, bytes, bool]:
+    """The exact path: the request body and the answer kept, and whether each was cut."""
     kept_body, body_cut = (None, False) if body is None else redactor.body(body, MAX_BODY_KEPT, also)
-    kept_response, response_cut = redactor.body(response, MAX_RESPONSE_KEPT, also)
-    cost = (
-        _ENTRY_OVERHEAD
-        + len(method)
-        + len(path)
-        + len(query)
-        + header_bytes
-        + len(kept_body or b"")
-        + len(kept_response)
-    )
-    return (
-        time.time(),
-        method,
-        path,
-        query,
-        tuple(kept_headers),
-        headers_cut,
-        kept_body,
-        body_cut,
-        status,
-        kept_response,
-        response_cut,
-        pid,
-        cost,
-    )
+    return (kept_body, body_cut, *redactor.body(response, MAX_RESPONSE_KEPT, also))
 
 
 def typed(stored: _Stored) -> JournalEntry:
@@ -237,7 +327,8 @@ def typed(stored: _Stored) -> JournalEntry:
         method,
         path,
         query,
-        headers,
+        names,
+        values,
         headers_cut,
         body,
         body_cut,
@@ -247,7 +338,7 @@ def typed(stored: _Stored) -> JournalEntry:
         pid,
         _,
     ) = stored
-    header_map = dict(headers)
+    header_map = dict(zip(names, values, strict=True))
     text = None if body is None else body.decode("utf-8", "replace")
     parsed: Any = text
     if body and not body_cut and "json" in header_map.get("content-type", ""):

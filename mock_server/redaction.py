@@ -9,7 +9,7 @@ form parameter (`api_key`, `token`, `password`, …). Hidden text reads `[redact
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from urllib.parse import quote, quote_plus, unquote_plus
 
 REDACTED = "[redacted]"
@@ -47,9 +47,10 @@ _SECRET_PARAMS = frozenset(
     }
 )
 _SECRET_SUFFIXES = ("token", "secret", "password", "apikey", "signature", "credential", "credentials")
-# A JSON escape of a printable ASCII character other than `"` and `\`: decoding it leaves
-# the JSON valid and means the same, so a key spelled `\u006deibel…` can be found.
-_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\u00([2-7][0-9a-fA-F])")
+# A JSON escape of a printable ASCII character other than `"` and `\` (`\u00XX`, or `\/` as
+# some encoders write every slash): decoding it leaves the JSON valid and means the same, so a
+# key spelled `\u006deibel…`, or a base64 key with its slashes escaped, can be found.
+_ESCAPE = re.compile(rb"(?<!\\)((?:\\\\)*)\\(?:u00([2-7][0-9a-fA-F])|/)")
 _LONGEST_ESCAPE = 6  # bytes of `\u00XX` per character of a key
 
 
@@ -74,11 +75,11 @@ class Redactor:
         # Each key as it may travel: verbatim, percent-encoded (query strings, forms).
         forms = {form for key in plain for form in (key, quote(key, safe=""), quote_plus(key))}
         self.keys = sorted(forms, key=len, reverse=True)  # longest first: no partial overlaps
-        self._key_bytes = [form.encode("utf-8", "surrogateescape") for form in self.keys]
+        self.key_bytes = tuple(form.encode("utf-8", "surrogateescape") for form in self.keys)
         self.headers = frozenset(name.lower() for name in (*ALWAYS_SECRET_HEADERS, *secret_headers))
         self._params = frozenset(_normal(name) for name in secret_params)
         # How far past a cut a key that starts before the cut can reach, escaped.
-        self.reach = _LONGEST_ESCAPE * max((len(k) for k in self._key_bytes), default=0)
+        self.reach = _LONGEST_ESCAPE * max((len(k) for k in self.key_bytes), default=0)
 
     def text(self, value: str) -> str:
         """`value` with every key in it replaced."""
@@ -106,12 +107,14 @@ class Redactor:
                     hidden.extend((value, raw_value))
                 raw_value = REDACTED
             parts.append(raw_name + sep + raw_value)
-        return "&".join(parts)
+        # A key sent unencoded, with a character that means something here (`&`, `=`, `+`),
+        # is in no single part, decoded: hidden as text too.
+        return self.text("&".join(parts))
 
     def body(self, raw: bytes, limit: int, also: Iterable[str] = ()) -> tuple[bytes, bool]:
         """The first `limit` bytes of a body, keys (and the values `also`) hidden — a key cut
         in two by the limit too — and whether anything was cut."""
-        secrets = self._key_bytes
+        secrets: Sequence[bytes] = self.key_bytes
         reach = self.reach
         if also:
             extra = {value.encode("utf-8", "surrogateescape") for value in also}
@@ -119,7 +122,7 @@ class Redactor:
             reach = max(reach, _LONGEST_ESCAPE * max(map(len, extra)))
         window = raw if len(raw) <= limit + reach else raw[: limit + reach]
         hidden = _hide(window, secrets)
-        if b"\\u" in hidden and secrets:
+        if b"\\" in hidden and secrets:
             unescaped = _ESCAPE.sub(_unescape, hidden)
             if _hide(unescaped, secrets) != unescaped:
                 hidden = _hide(unescaped, secrets)
@@ -134,6 +137,8 @@ def _hide(data: bytes, secrets: Iterable[bytes]) -> bytes:
 
 
 def _unescape(found: re.Match[bytes]) -> bytes:
+    if found.group(2) is None:
+        return found.group(1) + b"/"
     code = int(found.group(2), 16)
     if code in (0x22, 0x5C) or code > 0x7E:
         return found.group(0)

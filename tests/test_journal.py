@@ -86,6 +86,25 @@ def test_a_key_cut_in_two_by_the_body_limit_is_still_hidden() -> None:
     assert len(entry.body_text) == MAX_BODY_KEPT and entry.body_text.endswith("x[reda")
 
 
+B64_KEY = "Zm9v+YmFy/YmF6&x=="  # a key with characters that mean something in a URL and in JSON
+
+
+@pytest.mark.parametrize(
+    ("query", "body"),
+    [
+        (f"q={B64_KEY}", None),  # unencoded: split by its own `&`, `+` read as a space
+        (f"a=1&{B64_KEY}", None),
+        ("", b'{"k": "' + B64_KEY.replace("/", "\\/").encode() + b'"}'),  # slashes escaped
+        ("", b'{"k": "Zm9v\\u002bYmFy\\/YmF6\\u0026x=="}'),
+    ],
+)
+def test_a_key_is_hidden_however_a_url_or_json_spells_it(query: str, body: bytes | None) -> None:
+    journal = Journal(10, redactor=Redactor([B64_KEY]))
+    journal.record("POST", "/p", query, {"content-type": "application/json"}, body, 201, body or b"")
+    text = json.dumps([entry.to_json() for entry in journal.entries()])
+    assert "YmFy" not in text and REDACTED in text
+
+
 def test_header_values_and_counts_are_capped() -> None:
     journal = Journal(10)
     big = {"x-big": "v" * (2 * 1024 * 1024)}
