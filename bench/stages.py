@@ -181,14 +181,13 @@ def stages(number: int, repeat: int) -> list[tuple[str, float, float]]:
         both("journal: SQLite (--workers), 8 per commit", sqlite)
     mock = create_app(contract, log_stream=io.StringIO())
     assert isinstance(mock, MockApp)
-    scope = {"method": "POST", "path": "/v2/batch-executions", "client": ("127.0.0.1", 5000)}
 
     def log(seq: list[bytes]) -> Callable[[int], Any]:
         loop = asyncio.new_event_loop()
 
         async def lines(count: int) -> None:
             for _ in range(count):
-                mock._access(scope, 201, 0.0004)
+                mock._access(("127.0.0.1", 5000), "POST", "/v2/batch-executions", 201, 0.0004)
             mock.flush_access_log()
 
         def one(index: int) -> None:
