@@ -14,13 +14,13 @@ import random
 import uuid
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from mock_server.contract import Operation
-from mock_server.generation import Generator, Materializer, iso, random_uuid
+from mock_server.generation import Generator, iso, random_uuid
 from mock_server.lru import ByteLRU
+from mock_server.materialize import Materializer
 
 T = TypeVar("T")
 SCENARIOS = ("pending", "running", "completed", "completed_with_failures", "failed", "cancelled")
@@ -90,7 +90,7 @@ class SplitMix:
         return a + self._next() % (b - a + 1)  # the modulo bias is far below anything a fixture shows
 
     def uniform(self, a: float, b: float) -> float:
-        return a + (b - a) * self.random()
+        return a + (b - a) * ((self._next() >> 11) * (1.0 / (1 << 53)))  # `random()`, one call less
 
     def choice(self, seq: Sequence[T]) -> T:
         return seq[self._next() % len(seq)]
@@ -108,21 +108,22 @@ class SplitMix:
 _PLANS_KEPT = 1024
 _PLANS_BYTES = 16 * 1024 * 1024
 _PLAN_MAX_BYTES = 1024 * 1024
+_NO_TIME = timedelta(0)
 
 
-@dataclass(frozen=True)
-class Plan:
+# Named tuples, not frozen dataclasses: a new request makes one of each, and a frozen
+# dataclass's __init__ costs as much as the rest of its plan's bookkeeping.
+class Plan(NamedTuple):
     """What an answer takes from its request and scenario alone (ids and times are per answer)."""
 
     static: dict[str, Any]
-    elapsed: float  # seconds between start_time and now
+    elapsed: timedelta  # between start_time and now
     finished: bool
     items: list[tuple[str | None, str, str, str | None, int]] | None
     output_datasource_id: Any
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
     total: int
     succeeded: int
     failed: int
@@ -170,22 +171,22 @@ class BatchExecutions:
         """The answer to `body`. Treat it as read-only: parts of it are shared between answers."""
         plan: Plan | None
         if dynamic:
-            plan = self._plan(body, rng.choice(SCENARIOS), rng)
+            plan = self._plan(body, rng.choice(SCENARIOS), rng, shared=True)
         else:
             # Static answers take their shape from the request itself: the same request, the same
             # counts. That makes the shape a pure function of the request, so it is made once.
             # (`fingerprint`: the raw request, cheaper to hash than the parsed one re-serialized.)
-            key = (
-                fingerprint or json.dumps(body, sort_keys=True).encode("utf-8", "backslashreplace"),
-                scenario,
-            )
+            raw = fingerprint or json.dumps(body, sort_keys=True).encode("utf-8", "backslashreplace")
+            key = (raw, scenario)
             plan = self._plans.get(key)
             if plan is None:
-                plan = self._plan(body, scenario, SplitMix(_digest(key[0] + scenario.encode())))
-                self._plans.put(key, plan, _plan_cost(key[0], plan))
+                plan = self._plan(body, scenario, SplitMix(_digest(raw, scenario.encode())))
+                self._plans.put(key, plan, _plan_cost(raw, plan))
         return self._instance(plan, api_key, rng, now)
 
-    def _plan(self, body: dict[str, Any], scenario: str, shape: Draw) -> Plan:
+    def _plan(self, body: dict[str, Any], scenario: str, shape: Draw, *, shared: bool = False) -> Plan:
+        """`shared`: `shape` is the engine's generator, whose every draw moves the answers after
+        this one (otherwise it is this plan's own, and a draw nothing uses may be left out)."""
         spec = self.materialize(body.get("batch_spec_json") or {})
         source = spec.get("input") or {}
         filters = source.get("filters") or {}
@@ -196,15 +197,23 @@ class BatchExecutions:
         counts = _counts(scenario, total, shape)
         retry_limit = execution.get("retry_limit")
         retries = retry_limit if isinstance(retry_limit, int) else 2
-        duration = round(max(1, total) * shape.uniform(2.0, 8.0), 3)
-        if scenario in _TERMINAL:
-            elapsed, finished = duration, True
-        elif scenario == "running":
-            elapsed, finished = duration * shape.uniform(0.1, 0.9), False
-        else:
+        if scenario == "pending" and not shared:  # not started: no duration (its draw is the last)
             elapsed, finished = 0.0, False
+        else:
+            duration = round(max(1, total) * shape.uniform(2.0, 8.0), 3)
+            if scenario in _TERMINAL:
+                elapsed, finished = duration, True
+            elif scenario == "running":
+                elapsed, finished = duration * shape.uniform(0.1, 0.9), False
+            else:
+                elapsed, finished = 0.0, False
         out_ds = output.get("datasource_id")
+        # The whole answer in its order, the per-answer parts empty: an answer is a copy of it
+        # with those set (a dict's copy is one block copy; building it anew is a dozen inserts).
         static: dict[str, Any] = {
+            "id": None,
+            "customer_id": None,
+            "project_id": None,
             "batch_definition_id": _definition_id(spec.get("name"), spec.get("agent")),
             "agent_urn": f"urn:meibel:agent:{spec.get('agent')}",
             "batch_spec_json": spec,
@@ -218,23 +227,23 @@ class BatchExecutions:
             "status": "completed" if scenario == "completed_with_failures" else scenario,
             "error": _execution_error(counts) if scenario == "failed" else None,
             "items": None,
+            "start_time": None,
+            "end_time": None,
         }
         items = (
             _item_plans(counts, element_ids, filters.get("media_types"), retries, shape)
             if scenario in _TERMINAL
             else None
         )
-        return Plan(static, elapsed, finished, items, out_ds)
+        return Plan(static, timedelta(seconds=elapsed) if elapsed else _NO_TIME, finished, items, out_ds)
 
     def _instance(self, plan: Plan, api_key: str | None, rng: random.Random, now: datetime) -> dict[str, Any]:
-        answer = {
-            "id": random_uuid(rng),
-            "customer_id": _tenant(api_key, "customer"),
-            "project_id": _tenant(api_key, "project"),
-            **plan.static,
-            "start_time": iso(now - timedelta(seconds=plan.elapsed)),
-            "end_time": iso(now) if plan.finished else None,
-        }
+        answer = plan.static.copy()
+        answer["id"] = random_uuid(rng)
+        answer["customer_id"], answer["project_id"] = _tenants(api_key)
+        answer["start_time"] = iso(now - plan.elapsed)
+        if plan.finished:
+            answer["end_time"] = iso(now)
         if plan.items is not None:
             answer["items"] = [
                 {
@@ -371,23 +380,32 @@ def _execution_error(counts: Counts) -> str:
 
 
 def _definition_id(name: Any, agent: Any) -> str:
-    # uuid.uuid5, spelled out: the uuid module's objects cost most of the time here.
-    digest = hashlib.sha1(_NAMESPACE.bytes + f"{name}\x00{agent}".encode("utf-8", "surrogatepass")).digest()
-    h = f"{(int.from_bytes(digest[:16]) & _UUID5_CLEAR) | _UUID5_SET:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    # uuid.uuid5, spelled out on the hex digits: the uuid module's objects, or an int's masks and
+    # formatting, cost most of the time here. The version digit is 5; the variant digit keeps its
+    # two low bits under the two bits 10 (`_VARIANT`).
+    hashed = _NAMESPACE_SHA1.copy()  # the namespace's part hashed once
+    hashed.update(f"{name}\x00{agent}".encode("utf-8", "surrogatepass"))
+    h = hashed.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
-_UUID5_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID5_SET = (0x5000 << 64) | (0x8000 << 48)
+_NAMESPACE_SHA1 = hashlib.sha1(_NAMESPACE.bytes)
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 @functools.lru_cache(maxsize=256)  # only accepted keys get here: a handful
+def _tenants(api_key: str | None) -> tuple[str, str]:
+    """The customer and project ids of a key (one cache look-up per answer, not two)."""
+    return _tenant(api_key, "customer"), _tenant(api_key, "project")
+
+
 def _tenant(api_key: str | None, kind: str) -> str:
     # A keyed hash: stable per key, and the key cannot be read back from the id.
     digest = hashlib.blake2b((api_key or "").encode(), digest_size=16, person=kind.encode()[:16]).digest()
     return str(uuid.UUID(bytes=digest, version=4))
 
 
-def _digest(data: bytes) -> int:
-    # Seeds the shape of a static answer, nothing secret: a fast checksum spread over 64 bits.
-    return (zlib.crc32(data) << 32) | zlib.adler32(data)
+def _digest(data: bytes, suffix: bytes) -> int:
+    # Seeds the shape of a static answer, nothing secret: a fast checksum spread over 64 bits, of
+    # `data + suffix` (both checksums run on, so the request is never copied to append the suffix).
+    return (zlib.crc32(suffix, zlib.crc32(data)) << 32) | zlib.adler32(suffix, zlib.adler32(data))
