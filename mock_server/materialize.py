@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from mock_server.generation import Generator
@@ -28,6 +29,7 @@ class Materializer:
     def __init__(self, generator: Generator) -> None:
         self.generator = generator
         self._refs: dict[str, Shape] = {}
+        self._models: dict[Shape, _Model] = {}  # the shapes of object schemas, and what they do
 
     def compile(self, schema: Any) -> Shape:
         if isinstance(schema, dict) and set(schema) == {"$ref"}:
@@ -71,6 +73,8 @@ class Materializer:
         arr = None if arr is identity else arr
         if obj is None and arr is None:
             return identity
+        if arr is None and obj in self._models:
+            return obj  # a model's shape already leaves anything but an object as it is
         if arr is None:
             assert obj is not None
             only = obj
@@ -88,48 +92,108 @@ class Materializer:
         )
 
     def _model(self, schema: dict[str, Any]) -> Shape:
-        namespace: dict[str, Any] = {"_ABSENT": _ABSENT, "_deepcopy": copy.deepcopy}
-        lines = [
-            "def shape(value):",
-            "    if not isinstance(value, dict):",
-            "        return value",
-            "    get = value.get",
-            "    out = {}",
-        ]
-        for index, (name, sub) in enumerate(schema["properties"].items()):
+        fields = []
+        for name, sub in schema["properties"].items():
             resolved = self.generator.resolve(sub)
             compiled = self.compile(sub)
-            key = f"_key{index}"
-            namespace[key] = name  # names are data, never spliced into the source
-            lines.append(f"    v = get({key}, _ABSENT)")
-            if compiled is identity:
-                lines.append(f"    if v is not _ABSENT: out[{key}] = v")
-            else:
-                namespace[f"_sub{index}"] = compiled
-                lines.append(f"    if v is not _ABSENT: out[{key}] = _sub{index}(v)")
             if isinstance(resolved, dict) and "default" in resolved:
                 fill = resolved["default"]
-                namespace[f"_fill{index}"] = fill
-                if isinstance(fill, dict | list):
-                    # defaults are mutable and the answer is the caller's to change
-                    made = f"_deepcopy(_fill{index})" if fill else f"_type{index}()"
-                    namespace[f"_type{index}"] = type(fill)
-                else:
-                    made = f"_fill{index}"
-                lines.append(f"    else: out[{key}] = {made}")
+                # defaults are mutable and the answer is the caller's to change
+                kind = ("copy" if fill else "empty") if isinstance(fill, dict | list) else "value"
+                fields.append(_Field(name, compiled, kind, fill))
             elif _nullable(resolved, self.generator):
-                lines.append(f"    else: out[{key}] = None")
-        if schema.get("additionalProperties") not in (None, False):
-            # pydantic drops undeclared keys unless the model says it keeps them
-            namespace["_declared"] = frozenset(schema["properties"])
-            lines += [
-                "    for k, v in value.items():",
-                "        if k not in _declared: out[k] = v",
-            ]
-        lines.append("    return out")
-        exec("\n".join(lines), namespace)  # the source is fixed text: names and values are bound
-        shape: Shape = namespace["shape"]
+                fields.append(_Field(name, compiled, "value", None))
+            else:
+                fields.append(_Field(name, compiled, "", None))
+        # pydantic drops undeclared keys unless the model says it keeps them
+        keep = schema.get("additionalProperties") not in (None, False)
+        model = _Model(fields, frozenset(schema["properties"]) if keep else None)
+        shape = _Source().function(model, self._models)
+        self._models[shape] = model
         return shape
+
+
+@dataclass(frozen=True)
+class _Field:
+    name: str
+    shape: Shape
+    fill: str  # "": none when absent; "value": `default` itself; "empty": a new empty one; "copy"
+    default: Any
+
+
+@dataclass(frozen=True)
+class _Model:
+    fields: list[_Field]
+    declared: frozenset[str] | None  # None: undeclared keys are dropped
+
+
+# How much of the models below a model is written into its own function (the rest is called):
+# calls cost as much as the fields they shape, and a document's models may nest deep or wide.
+_INLINE_DEPTH = 4
+_INLINE_FIELDS = 200
+
+
+class _Source:
+    """The text of one model's function. Values (names, defaults, other shapes) are bound in its
+    namespace under generated names: nothing from the document is ever spliced into the text."""
+
+    def __init__(self) -> None:
+        self.lines = ["def shape(value):", "    if not isinstance(value, dict):", "        return value"]
+        self.namespace: dict[str, Any] = {"_ABSENT": _ABSENT, "_deepcopy": copy.deepcopy}
+        self.count = 0
+        self.fields = 0
+
+    def bind(self, value: Any) -> str:
+        self.count += 1
+        name = f"_c{self.count}"
+        self.namespace[name] = value
+        return name
+
+    def function(self, model: _Model, models: dict[Shape, _Model]) -> Shape:
+        self.emit(model, models, "value", "out", 1)
+        self.lines.append("    return out")
+        exec("\n".join(self.lines), self.namespace)  # the source is fixed text: values are bound
+        shape: Shape = self.namespace["shape"]
+        return shape
+
+    def emit(self, model: _Model, models: dict[Shape, _Model], src: str, dst: str, depth: int) -> None:
+        pad = "    " * depth
+        add = self.lines.append
+        add(f"{pad}{dst} = {{}}")
+        for field in model.fields:
+            self.fields += 1
+            self.count += 1
+            key, value = self.bind(field.name), f"v{self.count}"
+            add(f"{pad}{value} = {src}.get({key}, _ABSENT)")
+            add(f"{pad}if {value} is not _ABSENT:")
+            inner = models.get(field.shape)
+            if field.shape is identity:
+                add(f"{pad}    {dst}[{key}] = {value}")
+            elif inner is not None and depth < _INLINE_DEPTH and self.fields < _INLINE_FIELDS:
+                shaped = f"o{self.count}"  # the model's own function, written out here
+                add(f"{pad}    if isinstance({value}, dict):")
+                self.emit(inner, models, value, shaped, depth + 2)
+                add(f"{pad}        {value} = {shaped}")
+                add(f"{pad}    {dst}[{key}] = {value}")
+            else:
+                add(f"{pad}    {dst}[{key}] = {self.bind(field.shape)}({value})")
+            if field.fill == "value":
+                add(f"{pad}else:")
+                add(f"{pad}    {dst}[{key}] = {self.bind(field.default)}")
+            elif field.fill:
+                made = (
+                    f"_deepcopy({self.bind(field.default)})"
+                    if field.fill == "copy"
+                    else f"{self.bind(type(field.default))}()"
+                )
+                add(f"{pad}else:")
+                add(f"{pad}    {dst}[{key}] = {made}")
+        if model.declared is not None:
+            self.count += 1
+            name, item = f"k{self.count}", f"x{self.count}"
+            add(f"{pad}for {name}, {item} in {src}.items():")
+            add(f"{pad}    if {name} not in {self.bind(model.declared)}:")
+            add(f"{pad}        {dst}[{name}] = {item}")
 
 
 _ABSENT = object()
