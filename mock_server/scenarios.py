@@ -115,16 +115,12 @@ _PLAN_MAX_BYTES = 1024 * 1024
 _NO_TIME = timedelta(0)
 
 
-# Named tuples, not frozen dataclasses: a new request makes one of each, and a frozen
-# dataclass's __init__ costs as much as the rest of its plan's bookkeeping.
-class Plan(NamedTuple):
-    """What an answer takes from its request and scenario alone (ids and times are per answer)."""
-
-    static: dict[str, Any]
-    elapsed: timedelta  # between start_time and now
-    finished: bool
-    items: list[tuple[str | None, str, str, str | None, int]] | None
-    output_datasource_id: Any
+ItemPlan = tuple[str | None, str, str, str | None, int]  # see `_item_plans`
+# What an answer takes from its request and scenario alone (ids and times are per answer):
+# (the answer with its per-answer values empty, the time between start_time and now, whether it
+# has finished, its items' plans or None). A plain tuple: a new request makes one, and a class's
+# constructor would cost a tenth of the whole plan.
+Plan = tuple[dict[str, Any], timedelta, bool, list[ItemPlan] | None]
 
 
 class Counts(NamedTuple):
@@ -194,26 +190,11 @@ class BatchExecutions:
         spec = self.materialize(body.get("batch_spec_json") or {})
         source = spec.get("input") or {}
         filters = source.get("filters") or {}
-        output = spec.get("output") or {}
-        execution = spec.get("execution") or {}
         element_ids = filters.get("element_ids")
         total = len(element_ids) if isinstance(element_ids, list) else shape.randint(3, 12)
-        counts = _counts(scenario, total, shape) if scenario != "pending" else Counts(total, 0, 0, 0)
-        retry_limit = execution.get("retry_limit")
-        retries = retry_limit if isinstance(retry_limit, int) else 2
-        if scenario == "pending" and not shared:  # not started: no duration (its draw is the last)
-            elapsed, finished = 0.0, False
-        else:
-            duration = round(max(1, total) * shape.uniform(2.0, 8.0), 3)
-            if scenario in _TERMINAL:
-                elapsed, finished = duration, True
-            elif scenario == "running":
-                elapsed, finished = duration * shape.uniform(0.1, 0.9), False
-            else:
-                elapsed, finished = 0.0, False
-        out_ds = output.get("datasource_id")
         # The whole answer in its order, the per-answer parts empty: an answer is a copy of it
         # with those set (a dict's copy is one block copy; building it anew is a dozen inserts).
+        # As written here it is the pending answer; the other scenarios count and date it below.
         static: dict[str, Any] = {
             "id": None,
             "customer_id": None,
@@ -223,32 +204,50 @@ class BatchExecutions:
             "batch_spec_json": spec,
             "agent_spec_json": None,
             "input_datasource_id": source.get("datasource_id"),
-            "output_datasource_id": out_ds,
+            "output_datasource_id": (spec.get("output") or {}).get("datasource_id"),
             "input_overrides": None,
-            "total_items": counts.total,
-            "succeeded": counts.succeeded,
-            "failed": counts.failed,
-            "status": "completed" if scenario == "completed_with_failures" else scenario,
-            "error": _execution_error(counts) if scenario == "failed" else None,
+            "total_items": total,
+            "succeeded": 0,
+            "failed": 0,
+            "status": scenario,
+            "error": None,
             "items": None,
             "start_time": None,
             "end_time": None,
         }
-        items = (
-            _item_plans(counts, element_ids, filters.get("media_types"), retries, shape)
-            if scenario in _TERMINAL
-            else None
-        )
-        return Plan(static, timedelta(seconds=elapsed) if elapsed else _NO_TIME, finished, items, out_ds)
+        if scenario == "pending" and not shared:  # not started: nothing more to count or draw
+            return static, _NO_TIME, False, None
+        counts = _counts(scenario, total, shape)
+        static["succeeded"], static["failed"] = counts.succeeded, counts.failed
+        if scenario == "completed_with_failures":
+            static["status"] = "completed"
+        elif scenario == "failed":
+            static["error"] = _execution_error(counts)
+        duration = round(max(1, total) * shape.uniform(2.0, 8.0), 3)
+        if scenario in _TERMINAL:
+            elapsed, finished = duration, True
+        elif scenario == "running":
+            elapsed, finished = duration * shape.uniform(0.1, 0.9), False
+        else:
+            elapsed, finished = 0.0, False
+        items = None
+        if scenario in _TERMINAL:
+            execution = spec.get("execution") or {}
+            retry_limit = execution.get("retry_limit")
+            retries = retry_limit if isinstance(retry_limit, int) else 2
+            items = _item_plans(counts, element_ids, filters.get("media_types"), retries, shape)
+        return static, timedelta(seconds=elapsed) if elapsed else _NO_TIME, finished, items
 
     def _instance(self, plan: Plan, api_key: str | None, rng: random.Random, now: datetime) -> dict[str, Any]:
-        answer = plan.static.copy()
+        static, elapsed, finished, items = plan
+        answer = static.copy()
         answer["id"] = random_uuid(rng)
         answer["customer_id"], answer["project_id"] = _tenants(api_key)
-        answer["start_time"] = iso(now - plan.elapsed)
-        if plan.finished:
+        answer["start_time"] = iso(now - elapsed)
+        if finished:
             answer["end_time"] = iso(now)
-        if plan.items is not None:
+        if items is not None:
+            output_datasource_id = static["output_datasource_id"]
             answer["items"] = [
                 {
                     "input_data_element_id": element
@@ -258,13 +257,13 @@ class BatchExecutions:
                     "status": status,
                     "error": error,
                     "output_artifacts": (
-                        [{"artifact_id": random_uuid(rng), "datasource_id": plan.output_datasource_id}]
+                        [{"artifact_id": random_uuid(rng), "datasource_id": output_datasource_id}]
                         if status == "completed"
                         else None
                     ),
                     "attempts": attempts,
                 }
-                for element, filename, status, error, attempts in plan.items
+                for element, filename, status, error, attempts in items
             ]
         for name, fill in self.filler.items():
             answer[name] = fill(rng, 0)
@@ -325,7 +324,7 @@ _DOMAIN_FIELDS = {
 def _plan_cost(raw: bytes, plan: Plan) -> int:
     # Measured with tracemalloc: a parsed and echoed request holds up to ~8 times its raw size,
     # an item plan ~150 bytes (bench/memory.py checks the whole under load). The key is `raw`.
-    return 9 * len(raw) + 200 * len(plan.items or ()) + 2048
+    return 9 * len(raw) + 200 * len(plan[3] or ()) + 2048
 
 
 def _counts(scenario: str, total: int, rng: Draw) -> Counts:
@@ -347,7 +346,7 @@ def _counts(scenario: str, total: int, rng: Draw) -> Counts:
 
 def _item_plans(
     counts: Counts, element_ids: Any, media_types: Any, retries: int, shape: Draw
-) -> list[tuple[str | None, str, str, str | None, int]]:
+) -> list[ItemPlan]:
     """(element id or None for a fresh one, filename, status, error, attempts) per item."""
     statuses = (
         ["completed"] * counts.succeeded + ["failed"] * counts.failed + ["cancelled"] * counts.cancelled
