@@ -29,17 +29,21 @@ class Materializer:
     def __init__(self, generator: Generator) -> None:
         self.generator = generator
         self._refs: dict[str, Shape] = {}
+        self._compiling: set[str] = set()
         self._models: dict[Shape, _Model] = {}  # the shapes of object schemas, and what they do
 
     def compile(self, schema: Any) -> Shape:
         if isinstance(schema, dict) and set(schema) == {"$ref"}:
             ref = schema["$ref"]
-            if ref in self._refs:  # compiled, or being compiled: a recursive schema
+            if ref in self._compiling:  # a recursive schema: what it will be, called when it is
                 return lambda value: self._refs[ref](value)
-            self._refs[ref] = identity  # placeholder while compiling
-            compiled = self.compile(self.generator.resolve(schema))
-            self._refs[ref] = compiled
-            return compiled
+            if ref not in self._refs:
+                self._compiling.add(ref)
+                try:
+                    self._refs[ref] = self.compile(self.generator.resolve(schema))
+                finally:
+                    self._compiling.discard(ref)
+            return self._refs[ref]
         schema = self.generator.resolve(schema)
         if not isinstance(schema, dict):
             return identity
