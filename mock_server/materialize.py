@@ -168,6 +168,10 @@ class _Source:
             self.fields += 1
             self.count += 1
             key, value = self.bind(field.name), f"v{self.count}"
+            if field.shape is identity and field.fill == "value":  # the value as given, or the default
+                default = "" if field.default is None else f", {self.bind(field.default)}"
+                add(f"{pad}{dst}[{key}] = {src}.get({key}{default})")
+                continue
             add(f"{pad}{value} = {src}.get({key}, _ABSENT)")
             add(f"{pad}if {value} is not _ABSENT:")
             inner = models.get(field.shape)
