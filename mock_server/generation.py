@@ -35,9 +35,9 @@ def iso(moment: datetime) -> str:
     """`2026-03-04T05:06:07.891Z`: UTC, milliseconds cut (not rounded), as the service writes them."""
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
-    # An answer writes two of these, and formatting the fields costs more than the rest of a
-    # remembered answer: the text down to the second is kept (the clock's seconds repeat from one
-    # answer to the next), and the milliseconds are looked up.
+    # An answer writes up to two of these, and formatting six fields took a fifth of the time of
+    # a remembered request's answer: the text down to the second is kept (a clock's seconds repeat
+    # from one answer to the next), and the milliseconds are looked up.
     since = moment - _UNIX
     second = since.days * 86400 + since.seconds
     text = _SECONDS.get(second)
@@ -57,7 +57,7 @@ def iso(moment: datetime) -> str:
 
 _UNIX = datetime(1970, 1, 1, tzinfo=UTC)
 _SECONDS: dict[int, str] = {}
-_SECONDS_KEPT = 4096  # of ~100 bytes each: under half a MiB
+_SECONDS_KEPT = 4096  # of ~130 bytes each (key, text, slot): about half a MiB at most
 _MILLISECONDS = tuple(f".{ms:03d}Z" for ms in range(1000))
 _UUID4_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 

@@ -118,8 +118,8 @@ _NO_TIME = timedelta(0)
 ItemPlan = tuple[str | None, str, str, str | None, int]  # see `_item_plans`
 # What an answer takes from its request and scenario alone (ids and times are per answer):
 # (the answer with its per-answer values empty, the time between start_time and now, whether it
-# has finished, its items' plans or None). A plain tuple: a new request makes one, and a class's
-# constructor would cost a tenth of the whole plan.
+# has finished, its items' plans or None). A plain tuple: a new request makes one, and a
+# class's constructor costs several times more.
 Plan = tuple[dict[str, Any], timedelta, bool, list[ItemPlan] | None]
 
 
