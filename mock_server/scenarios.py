@@ -353,17 +353,16 @@ def _item_plans(
     )
     shape.shuffle(statuses)
     extension = _extension(media_types)
+    ids = element_ids if isinstance(element_ids, list) else None
     plans = []
     for index, status in enumerate(statuses):
-        plans.append(
-            (
-                element_ids[index] if isinstance(element_ids, list) else None,
-                f"{shape.choice(_STEMS)}-{index + 1:03d}.{extension}",
-                status,
-                shape.choice(_ITEM_ERRORS) if status == "failed" else None,
-                {"completed": 1 + int(shape.random() < 0.2), "failed": retries + 1}.get(status, 0),
-            )
-        )
+        # Drawn in this order for every item: stem, error (failed items only), retried or not.
+        stem = shape.choice(_STEMS)
+        error = shape.choice(_ITEM_ERRORS) if status == "failed" else None
+        retried = shape.random() < 0.2
+        attempts = 1 + retried if status == "completed" else retries + 1 if status == "failed" else 0
+        element = ids[index] if ids is not None else None
+        plans.append((element, f"{stem}-{index + 1:03d}.{extension}", status, error, attempts))
     return plans
 
 
