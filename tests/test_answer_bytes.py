@@ -4,9 +4,9 @@
 and users pin them in their own tests. So a few hundred varied requests (every scenario, dynamic
 answers, repeated and new bodies, several keys, bodies that differ only in their spelling) are
 answered here, and the SHA-256 of all the answers is compared with a digest recorded from the
-code as it was before the answer's build was optimised (commit 324d96e, where every answer was
-made through `json.dumps`-keyed plans and the generic `Materializer`). A different digest means
-an answer changed: if that is meant, say so in the commit and record the new digest.
+code as it was before the answer's build was optimised (commit 324d96e: the closure-based
+`Materializer`, frozen-dataclass plans, field-by-field `iso`). A different digest means an answer
+changed: if that is meant, say so in the commit and record the new digest.
 
 Without a seed, ids and times are random and the clock is the wall clock: those runs are compared
 on everything else (the counts, statuses, filenames, definition ids, the echoed request...).
