@@ -472,8 +472,12 @@ class Engine:
     ) -> Answer:
         """The answer of an operation the domain layer recognises (the bundled document's)."""
         domain = self.domains[op]
-        scenario = prefer.get("example") or self.scenario
-        dynamic = prefer.get("dynamic", "").lower() == "true" or scenario == "dynamic"
+        if not prefer:  # the usual request: no preferences to read
+            scenario = self.scenario
+            dynamic = scenario == "dynamic"
+        else:
+            scenario = prefer.get("example") or self.scenario
+            dynamic = prefer.get("dynamic", "").lower() == "true" or scenario == "dynamic"
         if "code" in prefer:
             code = prefer["code"]
             spec = op.response(code)
@@ -492,7 +496,7 @@ class Engine:
                 if spec.schema is None:
                     return Answer(int(code), empty=True)
                 return Answer(int(code), self.generator.instance(spec.schema, self.rng))
-        if scenario not in (None, "dynamic", *SCENARIOS):
+        if scenario not in _ANSWERABLE:
             return Answer(
                 400,
                 {
@@ -505,6 +509,9 @@ class Engine:
             body or {}, api_key, name, self.rng, self.clock.now(), dynamic=dynamic, fingerprint=raw
         )
         return Answer(201, answer)
+
+
+_ANSWERABLE = frozenset((None, "dynamic", *SCENARIOS))
 
 
 def _unknown_example(op: Operation, name: str, named: Mapping[str, Any]) -> Answer:

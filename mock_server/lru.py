@@ -34,13 +34,16 @@ class ByteLRU(Generic[K, V]):
 
     def put(self, key: K, value: V, cost: int) -> bool:
         """Keep `value` unless it costs more than one entry may; False when it was not kept."""
-        self.discard(key)
+        data = self._data
+        found = data.pop(key, None)  # `discard`, written out: a new request's answer passes here
+        if found is not None:
+            self.bytes -= found[1]
         if cost > self.max_entry_bytes or self.max_entries <= 0:
             return False
-        self._data[key] = (value, cost)
+        data[key] = (value, cost)
         self.bytes += cost
-        while len(self._data) > self.max_entries or self.bytes > self.max_bytes:
-            _, (_, freed) = self._data.popitem(last=False)
+        while len(data) > self.max_entries or self.bytes > self.max_bytes:
+            _, (_, freed) = data.popitem(last=False)
             self.bytes -= freed
         return True
 

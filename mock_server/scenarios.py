@@ -14,13 +14,13 @@ import random
 import uuid
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from mock_server.contract import Operation
-from mock_server.generation import Generator, Materializer, iso, random_uuid
+from mock_server.generation import Generator, iso, random_uuid
 from mock_server.lru import ByteLRU
+from mock_server.materialize import Materializer
 
 T = TypeVar("T")
 SCENARIOS = ("pending", "running", "completed", "completed_with_failures", "failed", "cancelled")
@@ -87,10 +87,14 @@ class SplitMix:
         return (self._next() >> 11) * (1.0 / (1 << 53))
 
     def randint(self, a: int, b: int) -> int:
-        return a + self._next() % (b - a + 1)  # the modulo bias is far below anything a fixture shows
+        # `_next()` written out: a new request's plan draws this first, and often only this.
+        self.state = z = (self.state + 0x9E3779B97F4A7C15) & _MASK
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+        return a + (z ^ (z >> 31)) % (b - a + 1)  # the modulo bias is far below anything a fixture shows
 
     def uniform(self, a: float, b: float) -> float:
-        return a + (b - a) * self.random()
+        return a + (b - a) * ((self._next() >> 11) * (1.0 / (1 << 53)))  # `random()`, one call less
 
     def choice(self, seq: Sequence[T]) -> T:
         return seq[self._next() % len(seq)]
@@ -108,21 +112,18 @@ class SplitMix:
 _PLANS_KEPT = 1024
 _PLANS_BYTES = 16 * 1024 * 1024
 _PLAN_MAX_BYTES = 1024 * 1024
+_NO_TIME = timedelta(0)
 
 
-@dataclass(frozen=True)
-class Plan:
-    """What an answer takes from its request and scenario alone (ids and times are per answer)."""
-
-    static: dict[str, Any]
-    elapsed: float  # seconds between start_time and now
-    finished: bool
-    items: list[tuple[str | None, str, str, str | None, int]] | None
-    output_datasource_id: Any
+ItemPlan = tuple[str | None, str, str, str | None, int]  # see `_item_plans`
+# What an answer takes from its request and scenario alone (ids and times are per answer):
+# (the answer with its per-answer values empty, the time between start_time and now, whether it
+# has finished, its items' plans or None). A plain tuple: a new request makes one, and a
+# class's constructor costs several times more.
+Plan = tuple[dict[str, Any], timedelta, bool, list[ItemPlan] | None]
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
     total: int
     succeeded: int
     failed: int
@@ -170,32 +171,58 @@ class BatchExecutions:
         """The answer to `body`. Treat it as read-only: parts of it are shared between answers."""
         plan: Plan | None
         if dynamic:
-            plan = self._plan(body, rng.choice(SCENARIOS), rng)
+            plan = self._plan(body, rng.choice(SCENARIOS), rng, shared=True)
         else:
             # Static answers take their shape from the request itself: the same request, the same
             # counts. That makes the shape a pure function of the request, so it is made once.
             # (`fingerprint`: the raw request, cheaper to hash than the parsed one re-serialized.)
-            key = (
-                fingerprint or json.dumps(body, sort_keys=True).encode("utf-8", "backslashreplace"),
-                scenario,
-            )
+            raw = fingerprint or json.dumps(body, sort_keys=True).encode("utf-8", "backslashreplace")
+            key = (raw, scenario)
             plan = self._plans.get(key)
             if plan is None:
-                plan = self._plan(body, scenario, SplitMix(_digest(key[0] + scenario.encode())))
-                self._plans.put(key, plan, _plan_cost(key[0], plan))
+                plan = self._plan(body, scenario, SplitMix(_digest(raw, scenario.encode())))
+                self._plans.put(key, plan, _plan_cost(raw, plan))
         return self._instance(plan, api_key, rng, now)
 
-    def _plan(self, body: dict[str, Any], scenario: str, shape: Draw) -> Plan:
+    def _plan(self, body: dict[str, Any], scenario: str, shape: Draw, *, shared: bool = False) -> Plan:
+        """`shared`: `shape` is the engine's generator, whose every draw moves the answers after
+        this one (otherwise it is this plan's own, and a draw nothing uses may be left out)."""
         spec = self.materialize(body.get("batch_spec_json") or {})
         source = spec.get("input") or {}
         filters = source.get("filters") or {}
-        output = spec.get("output") or {}
-        execution = spec.get("execution") or {}
         element_ids = filters.get("element_ids")
         total = len(element_ids) if isinstance(element_ids, list) else shape.randint(3, 12)
+        # The whole answer in its order, the per-answer parts empty: an answer is a copy of it
+        # with those set (a dict's copy is one block copy; building it anew is a dozen inserts).
+        # As written here it is the pending answer; the other scenarios count and date it below.
+        static: dict[str, Any] = {
+            "id": None,
+            "customer_id": None,
+            "project_id": None,
+            "batch_definition_id": _definition_id(spec.get("name"), spec.get("agent")),
+            "agent_urn": f"urn:meibel:agent:{spec.get('agent')}",
+            "batch_spec_json": spec,
+            "agent_spec_json": None,
+            "input_datasource_id": source.get("datasource_id"),
+            "output_datasource_id": (spec.get("output") or {}).get("datasource_id"),
+            "input_overrides": None,
+            "total_items": total,
+            "succeeded": 0,
+            "failed": 0,
+            "status": scenario,
+            "error": None,
+            "items": None,
+            "start_time": None,
+            "end_time": None,
+        }
+        if scenario == "pending" and not shared:  # not started: nothing more to count or draw
+            return static, _NO_TIME, False, None
         counts = _counts(scenario, total, shape)
-        retry_limit = execution.get("retry_limit")
-        retries = retry_limit if isinstance(retry_limit, int) else 2
+        static["succeeded"], static["failed"] = counts.succeeded, counts.failed
+        if scenario == "completed_with_failures":
+            static["status"] = "completed"
+        elif scenario == "failed":
+            static["error"] = _execution_error(counts)
         duration = round(max(1, total) * shape.uniform(2.0, 8.0), 3)
         if scenario in _TERMINAL:
             elapsed, finished = duration, True
@@ -203,39 +230,24 @@ class BatchExecutions:
             elapsed, finished = duration * shape.uniform(0.1, 0.9), False
         else:
             elapsed, finished = 0.0, False
-        out_ds = output.get("datasource_id")
-        static: dict[str, Any] = {
-            "batch_definition_id": _definition_id(spec.get("name"), spec.get("agent")),
-            "agent_urn": f"urn:meibel:agent:{spec.get('agent')}",
-            "batch_spec_json": spec,
-            "agent_spec_json": None,
-            "input_datasource_id": source.get("datasource_id"),
-            "output_datasource_id": out_ds,
-            "input_overrides": None,
-            "total_items": counts.total,
-            "succeeded": counts.succeeded,
-            "failed": counts.failed,
-            "status": "completed" if scenario == "completed_with_failures" else scenario,
-            "error": _execution_error(counts) if scenario == "failed" else None,
-            "items": None,
-        }
-        items = (
-            _item_plans(counts, element_ids, filters.get("media_types"), retries, shape)
-            if scenario in _TERMINAL
-            else None
-        )
-        return Plan(static, elapsed, finished, items, out_ds)
+        items = None
+        if scenario in _TERMINAL:
+            execution = spec.get("execution") or {}
+            retry_limit = execution.get("retry_limit")
+            retries = retry_limit if isinstance(retry_limit, int) else 2
+            items = _item_plans(counts, element_ids, filters.get("media_types"), retries, shape)
+        return static, timedelta(seconds=elapsed) if elapsed else _NO_TIME, finished, items
 
     def _instance(self, plan: Plan, api_key: str | None, rng: random.Random, now: datetime) -> dict[str, Any]:
-        answer = {
-            "id": random_uuid(rng),
-            "customer_id": _tenant(api_key, "customer"),
-            "project_id": _tenant(api_key, "project"),
-            **plan.static,
-            "start_time": iso(now - timedelta(seconds=plan.elapsed)),
-            "end_time": iso(now) if plan.finished else None,
-        }
-        if plan.items is not None:
+        static, elapsed, finished, items = plan
+        answer = static.copy()
+        answer["id"] = random_uuid(rng)
+        answer["customer_id"], answer["project_id"] = _tenants(api_key)
+        answer["start_time"] = iso(now - elapsed)
+        if finished:
+            answer["end_time"] = iso(now)
+        if items is not None:
+            output_datasource_id = static["output_datasource_id"]
             answer["items"] = [
                 {
                     "input_data_element_id": element
@@ -245,13 +257,13 @@ class BatchExecutions:
                     "status": status,
                     "error": error,
                     "output_artifacts": (
-                        [{"artifact_id": random_uuid(rng), "datasource_id": plan.output_datasource_id}]
+                        [{"artifact_id": random_uuid(rng), "datasource_id": output_datasource_id}]
                         if status == "completed"
                         else None
                     ),
                     "attempts": attempts,
                 }
-                for element, filename, status, error, attempts in plan.items
+                for element, filename, status, error, attempts in items
             ]
         for name, fill in self.filler.items():
             answer[name] = fill(rng, 0)
@@ -312,7 +324,7 @@ _DOMAIN_FIELDS = {
 def _plan_cost(raw: bytes, plan: Plan) -> int:
     # Measured with tracemalloc: a parsed and echoed request holds up to ~8 times its raw size,
     # an item plan ~150 bytes (bench/memory.py checks the whole under load). The key is `raw`.
-    return 9 * len(raw) + 200 * len(plan.items or ()) + 2048
+    return 9 * len(raw) + 200 * len(plan[3] or ()) + 2048
 
 
 def _counts(scenario: str, total: int, rng: Draw) -> Counts:
@@ -334,24 +346,23 @@ def _counts(scenario: str, total: int, rng: Draw) -> Counts:
 
 def _item_plans(
     counts: Counts, element_ids: Any, media_types: Any, retries: int, shape: Draw
-) -> list[tuple[str | None, str, str, str | None, int]]:
+) -> list[ItemPlan]:
     """(element id or None for a fresh one, filename, status, error, attempts) per item."""
     statuses = (
         ["completed"] * counts.succeeded + ["failed"] * counts.failed + ["cancelled"] * counts.cancelled
     )
     shape.shuffle(statuses)
     extension = _extension(media_types)
+    ids = element_ids if isinstance(element_ids, list) else None
     plans = []
     for index, status in enumerate(statuses):
-        plans.append(
-            (
-                element_ids[index] if isinstance(element_ids, list) else None,
-                f"{shape.choice(_STEMS)}-{index + 1:03d}.{extension}",
-                status,
-                shape.choice(_ITEM_ERRORS) if status == "failed" else None,
-                {"completed": 1 + int(shape.random() < 0.2), "failed": retries + 1}.get(status, 0),
-            )
-        )
+        # Drawn in this order for every item: stem, error (failed items only), retried or not.
+        stem = shape.choice(_STEMS)
+        error = shape.choice(_ITEM_ERRORS) if status == "failed" else None
+        retried = shape.random() < 0.2
+        attempts = 1 + retried if status == "completed" else retries + 1 if status == "failed" else 0
+        element = ids[index] if ids is not None else None
+        plans.append((element, f"{stem}-{index + 1:03d}.{extension}", status, error, attempts))
     return plans
 
 
@@ -371,23 +382,32 @@ def _execution_error(counts: Counts) -> str:
 
 
 def _definition_id(name: Any, agent: Any) -> str:
-    # uuid.uuid5, spelled out: the uuid module's objects cost most of the time here.
-    digest = hashlib.sha1(_NAMESPACE.bytes + f"{name}\x00{agent}".encode("utf-8", "surrogatepass")).digest()
-    h = f"{(int.from_bytes(digest[:16]) & _UUID5_CLEAR) | _UUID5_SET:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    # uuid.uuid5, spelled out on the hex digits: the uuid module's objects, or an int's masks and
+    # formatting, cost most of the time here. The version digit is 5; the variant digit keeps its
+    # two low bits under the two bits 10 (`_VARIANT`).
+    hashed = _NAMESPACE_SHA1.copy()  # the namespace's part hashed once
+    hashed.update(f"{name}\x00{agent}".encode("utf-8", "surrogatepass"))
+    h = hashed.hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
-_UUID5_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID5_SET = (0x5000 << 64) | (0x8000 << 48)
+_NAMESPACE_SHA1 = hashlib.sha1(_NAMESPACE.bytes)
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
 
 
 @functools.lru_cache(maxsize=256)  # only accepted keys get here: a handful
+def _tenants(api_key: str | None) -> tuple[str, str]:
+    """The customer and project ids of a key (one cache look-up per answer, not two)."""
+    return _tenant(api_key, "customer"), _tenant(api_key, "project")
+
+
 def _tenant(api_key: str | None, kind: str) -> str:
     # A keyed hash: stable per key, and the key cannot be read back from the id.
     digest = hashlib.blake2b((api_key or "").encode(), digest_size=16, person=kind.encode()[:16]).digest()
     return str(uuid.UUID(bytes=digest, version=4))
 
 
-def _digest(data: bytes) -> int:
-    # Seeds the shape of a static answer, nothing secret: a fast checksum spread over 64 bits.
-    return (zlib.crc32(data) << 32) | zlib.adler32(data)
+def _digest(data: bytes, suffix: bytes) -> int:
+    # Seeds the shape of a static answer, nothing secret: a fast checksum spread over 64 bits, of
+    # `data + suffix` (both checksums run on, so the request is never copied to append the suffix).
+    return (zlib.crc32(suffix, zlib.crc32(data)) << 32) | zlib.adler32(suffix, zlib.adler32(data))

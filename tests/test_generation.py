@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import jsonschema_rs
 import pytest
 
 from mock_server import Contract, load_contract
-from mock_server.generation import Generator
+from mock_server.generation import Generator, iso, random_uuid
 
 SHOP = Path(__file__).parent / "data" / "shop-3.0.yaml"
 
@@ -91,3 +93,47 @@ def test_deterministic_for_a_seed(contract: Contract) -> None:
     again = [Generator(contract.schema_root).instance(schema, random.Random(11)) for _ in range(3)]
     assert first == again
     assert generator.instance(schema, random.Random(12)) != first[0]
+
+
+# --- iso() and random_uuid(), spelled for speed: the same text as the plain formulas ---------
+
+
+def _iso_reference(moment: datetime) -> str:
+    m = moment.astimezone(UTC)
+    return (
+        f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+        f".{m.microsecond // 1000:03d}Z"
+    )
+
+
+def test_iso_writes_what_the_field_by_field_formula_writes() -> None:
+    draw = random.Random(3)
+    zones = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-3)), None]
+    base = datetime(2026, 5, 1, tzinfo=UTC)
+    for index in range(20_000):
+        zone = draw.choice(zones)
+        if index % 2:  # anywhere in the calendar
+            moment = datetime(
+                draw.randint(2, 9998),
+                draw.randint(1, 12),
+                draw.randint(1, 28),
+                draw.randint(0, 23),
+                draw.randint(0, 59),
+                draw.randint(0, 59),
+                draw.choice([0, 999, 1000, 999_999, draw.randint(0, 999_999)]),
+                tzinfo=zone,
+            )
+        else:  # close together, as a clock's answers are: the seconds kept are hit
+            moment = base + timedelta(microseconds=draw.randint(-(10**7), 10**7))
+            moment = moment.astimezone(zone) if zone else moment.replace(tzinfo=None)
+        assert iso(moment) == _iso_reference(moment), moment
+
+
+def test_random_uuid_is_the_masked_integer_spelled_out() -> None:
+    clear, version = ~((0xF000 << 64) | (0xC000 << 48)), (0x4000 << 64) | (0x8000 << 48)
+    mine, reference = random.Random(11), random.Random(11)
+    for _ in range(20_000):
+        h = f"{(reference.getrandbits(128) & clear) | version:032x}"
+        expected = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+        made = random_uuid(mine)
+        assert made == expected and uuid.UUID(made).version == 4

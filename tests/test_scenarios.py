@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+import zlib
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contract_tests.invariants import echo_violations, execution_violations
-from mock_server import Contract, Settings, create_app
+from mock_server import Contract, Settings, create_app, scenarios
 from mock_server.scenarios import SCENARIOS
 from tests.conftest import PATH, VALID, Client
 from tests.oracle import Oracle
@@ -260,3 +262,31 @@ def test_invariants_hold_for_any_valid_request(
     assert response.status_code == 201, response.text
     oracle.check_response(PATH, body, 201, response.content)
     assert coherent(body, response.json()) == []
+
+
+# --- the plan's arithmetic, spelled for speed: what the plain formulas give -------------------
+
+
+def test_definition_ids_are_uuid5_of_name_and_agent() -> None:
+    for name, agent in [("Invoices", "agent_1"), ("", ""), ("Relevés été", "agent-ü"), ("n" * 500, "a")]:
+        expected = uuid.uuid5(scenarios._NAMESPACE, f"{name}\x00{agent}")
+        assert scenarios._definition_id(name, agent) == str(expected)
+
+
+def test_the_shape_seed_is_the_checksums_of_request_and_scenario() -> None:
+    for data in (b"", b"{}", b'{"batch_spec_json":{}}' * 40):
+        for suffix in (b"pending", b"completed_with_failures"):
+            joined = data + suffix
+            expected = (zlib.crc32(joined) << 32) | zlib.adler32(joined)
+            assert scenarios._digest(data, suffix) == expected
+
+
+def test_splitmix_draws_follow_its_one_step() -> None:
+    # randint and uniform write the step out; they must draw what `_next` draws.
+    fast, slow = scenarios.SplitMix(2026), scenarios.SplitMix(2026)
+    for index in range(5_000):
+        if index % 2:
+            assert fast.randint(3, 12) == 3 + slow._next() % 10
+        else:
+            assert fast.uniform(2.0, 8.0) == 2.0 + 6.0 * ((slow._next() >> 11) * (1.0 / (1 << 53)))
+    assert fast.state == slow.state
