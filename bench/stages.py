@@ -7,9 +7,11 @@ best of `--repeat` repeats is reported (the least disturbed by the neighbours of
 machine). "every body new" gives each call a body never seen before, as `post_varied.lua` does:
 the mock remembers the shape of an answer per distinct request, so only `build` differs.
 
-The stages add up to the mock's own work; what a request costs besides (uvicorn, httptools,
-the event loop, the socket) is the rest of the CPU µs per request that `python -m bench.run`
-reads from /proc, which is also what the bare Starlette reference costs in all.
+The stages add up to the mock's own work. The last three rows run the HTTP protocol in process,
+on a transport that keeps nothing: a constant answer by the direct path (`mock_server/direct.py`),
+the same through uvicorn's ASGI cycle (what the direct path saves), and the mock whole. What a
+request costs besides (the event loop's polling, the socket's system calls) is the rest of the
+CPU µs per request that `python -m bench.run` reads from /proc.
 """
 
 from __future__ import annotations
@@ -24,11 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import httptools
+import uvicorn
+from uvicorn.server import ServerState
 
 from mock_server.app import MockApp, create_app
 from mock_server.contract import load_contract
+from mock_server.direct import Reply
 from mock_server.engine import Answer, Engine, Request
 from mock_server.journal import Journal
+from mock_server.limits import ServerLimits
+from mock_server.server import protocol_class
 from mock_server.sqlite_state import SqliteJournal, create_store
 from mock_server.validation import parse_json, unicode_errors
 
@@ -197,7 +204,98 @@ def stages(number: int, repeat: int) -> list[tuple[str, float, float]]:
         return one
 
     both("log: access line (batched writes)", log)
+
+    # The HTTP protocol in process, on a transport that keeps nothing: everything but the socket.
+    def served(target: Any) -> Callable[[list[bytes]], Callable[[int], Any]]:
+        def make(seq: list[bytes]) -> Callable[[int], Any]:
+            loop = asyncio.new_event_loop()
+            protocol, transport = _protocol(target, loop)
+            raws = [raw_request(body) for body in seq]
+
+            async def some(start: int, count: int) -> None:
+                for index in range(start, start + count):
+                    transport.answered.clear()
+                    protocol.data_received(raws[index % len(raws)])
+                    if not transport.answered.is_set():
+                        await transport.answered.wait()  # the ASGI path answers from a task
+
+            def one(index: int) -> None:
+                if index % 64 == 0:
+                    loop.run_until_complete(some(index, 64))
+
+            return one
+
+        return make
+
+    both("HTTP: parse, limits, write (direct path)", served(_Constant()))
+    both("HTTP: the same through uvicorn's ASGI cycle", served(_Wrapped(_Constant())))
+    both(
+        "= all but the socket (direct path, the mock)", served(create_app(contract, log_stream=io.StringIO()))
+    )
     return rows
+
+
+class _Constant:
+    """An app that answers every request with the same small JSON, directly or through ASGI."""
+
+    max_body = 1 << 20
+    BODY = b'{"id":"5f0c2b1e-0000-4000-8000-000000000000","status":"pending"}'
+
+    def direct(self, *request: Any) -> Reply:
+        head = b"content-length: %d\r\ncontent-type: application/json\r\n" % len(self.BODY)
+        return Reply(201, head, self.BODY)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        headers = [(b"content-length", b"%d" % len(self.BODY)), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 201, "headers": headers})
+        await send({"type": "http.response.body", "body": self.BODY})
+
+
+class _Wrapped:
+    """An ASGI wrapper: the direct path is off under it (server.py)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+class _Sink(asyncio.Transport):
+    """A connected client that reads everything at once: `answered` is set by each answer's end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answered = asyncio.Event()
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.answered.set()  # (both paths write an answer's body last)
+
+    def is_closing(self) -> bool:
+        return False
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 50000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+
+def _protocol(app: Any, loop: asyncio.AbstractEventLoop) -> tuple[Any, _Sink]:
+    config = uvicorn.Config(
+        app, http=protocol_class(ServerLimits()), log_config=None, access_log=False, lifespan="off"
+    )
+    config.load()
+    protocol_type: Any = config.http_protocol_class
+    protocol = protocol_type(config=config, server_state=ServerState(), app_state={}, _loop=loop)
+    transport = _Sink()
+    protocol.connection_made(transport)
+    return protocol, transport
 
 
 def main() -> int:
