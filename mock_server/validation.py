@@ -246,8 +246,17 @@ _DECODER = json.JSONDecoder(parse_float=_parse_float, parse_int=_parse_int, pars
 _BRACKETS = bytes(range(256)).translate(None, b"[]{}")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-# orjson reads integers past 64 bits as floats: such bodies take the stdlib path.
-_LONG_NUMBER = re.compile(rb"\d{19}")
+# orjson reads integers past 64 bits as floats: such bodies (19 digits in a row, somewhere) take
+# the stdlib path. Found by mapping every ASCII digit to one byte and searching for a run of it:
+# a fifth of what the regular expression `\d{19}` costs on a request body (bench/stages.py).
+_DIGITS_AS_NINES = bytes(ord("9") if ord("0") <= i <= ord("9") else ord(" ") for i in range(256))
+_LONG_RUN = b"9" * 19
+
+
+def has_long_number(raw: bytes) -> bool:
+    return _LONG_RUN in raw.translate(_DIGITS_AS_NINES)
+
+
 _SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -262,7 +271,7 @@ def parse_json(raw: bytes) -> tuple[Any, ErrorList]:
         where = _too_deep(raw)
         if where is not None:
             return None, _json_invalid(where, f"Nesting deeper than {MAX_DEPTH} levels")
-    if not _LONG_NUMBER.search(raw):
+    if not has_long_number(raw):
         try:
             # orjson is ~3x faster; whatever it refuses gets the stdlib's exact error below.
             return orjson.loads(raw), []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import socket
 import threading
 import time
@@ -11,6 +13,7 @@ import httpx
 import pytest
 
 from mock_server.testing import ThreadedServer
+from mock_server.validation import has_long_number
 from tests.conftest import JSON_CT, KEY, PATH, VALID, Client
 
 PREFIX = (
@@ -53,6 +56,28 @@ def test_hostile_bodies_get_a_4xx_with_json_detail(client: Client, content: byte
     response = client.post(PATH, content=content, headers={**KEY, **JSON_CT})
     assert 400 <= response.status_code < 500
     assert response.json()["detail"]
+
+
+def test_the_long_number_check_is_the_regular_expression() -> None:
+    """`has_long_number` stands for `re.search(rb"\\d{19}", raw)`: the same on every byte."""
+    rng = random.Random(14)
+    cases = [b"9" * 19, b"9" * 18, b"9" * 18 + b"\xb9", b"1" * 18 + b" " + b"1", bytes(range(256)) * 3]
+
+    def byte() -> int:  # mostly digits, so that runs of every length occur
+        return rng.choice(b"0123456789") if rng.random() < 0.93 else rng.randrange(256)
+
+    cases += [bytes(byte() for _ in range(rng.randint(0, 80))) for _ in range(3000)]
+    pattern = re.compile(rb"\d{19}")
+    for raw in cases:
+        assert has_long_number(raw) == (pattern.search(raw) is not None), raw
+    assert sum(has_long_number(raw) for raw in cases) > 50  # both answers were exercised
+
+
+def test_a_20_digit_integer_is_read_exactly(client: Client) -> None:
+    body = PREFIX + b"12345678901234567890123}}}"
+    response = client.post(PATH, content=body, headers={**KEY, **JSON_CT})
+    assert response.status_code == 201
+    assert response.json()["batch_spec_json"]["additional_properties"]["x"] == 12345678901234567890123
 
 
 def test_deep_but_allowed_nesting_is_echoed(client: Client) -> None:
