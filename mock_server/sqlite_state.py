@@ -7,8 +7,8 @@ shared-memory file (`version`, mmap), which a request reads as it arrives: the d
 only when it moved. The journal is one database per worker, written only by that worker, so that
 workers never wait for each other's writes nor drop each other's page caches; a read merges them
 by the time each entry was journaled (the system-wide monotonic clock). A worker writes the
-entries of the requests it answered in one event-loop turn as one row, in one statement (one
-commit), and sends those answers once it is committed: still journaled before sent. A commit
+entries of the requests it answered in one event-loop turn as one row (one per `BATCH_BYTES`),
+in one statement (one commit), and sends those answers once it is committed: still journaled before sent. A commit
 costs its pages more than its statements, so a row per entry (and an index over them) cost twice
 what one row per batch costs; the batch's times and costs sit in a small column ahead of its data,
 so a trim reads them without reading the entries.
@@ -18,8 +18,9 @@ per-part caps, the same cost per entry) and shows exactly what `Journal` would s
 entries, across all workers, within `size` and `max_bytes`, the rest counted as evicted, with the
 same generations (a request that arrived before a clear is not journaled after it). Batches
 past the limits are deleted from time to time rather than at every request (a worker trims after
-`TRIM_EVERY` entries or an eighth of `max_bytes`), and a batch only once all its entries are past
-them, so the files may hold up to that much per worker, and one batch per file, beyond the limits.
+`TRIM_EVERY` entries or an eighth of `max_bytes`), and a row only once all its entries are past
+them, so the files may hold up to that much per worker, and a row (`BATCH_BYTES`) per file, beyond
+the limits.
 
 Every wait has a bound: a worker that finds the database locked by another retries for at most
 `BUSY_TIMEOUT` seconds, first yielding its core (a write here takes microseconds), then sleeping
@@ -47,6 +48,9 @@ from mock_server.journal import Journal, JournalEntry, Snapshot, prepare, typed
 from mock_server.redaction import Redactor
 from mock_server.shared_state import JournalStore, QueueStore, Scenic, worker_seed
 
+# The most a row holds, in entries' costs (and one entry more): what a trim may keep of entries past
+# the limits, for the newer ones in the same row, and a bound on one blob whatever a loop turn answers.
+BATCH_BYTES = 1024 * 1024
 BUSY_TIMEOUT = 5.0  # seconds a worker waits for another's write transaction, at most
 _VERSION = struct.Struct("<q")
 T = TypeVar("T")
@@ -233,12 +237,14 @@ class SqliteJournal:
         batch.set_result(None)
 
     def _insert(self, pending: list[tuple[int, Entry, int | None]]) -> int:
-        """Journal `pending` (one row), but only the entries whose generation is still the file's:
-        how many were. The common case, every entry of the same generation, is one statement (its
-        own transaction), the generation checked in it; otherwise a transaction reads it first."""
+        """Journal `pending` (one row per `BATCH_BYTES`), but only the entries whose generation is
+        still the file's: how many were. The common case, one row of entries of one generation, is
+        one statement (its own transaction), the generation checked in it; otherwise a transaction
+        reads it first."""
         generation = pending[0][2]
-        if all(arrived == generation for _, _, arrived in pending):
-            row = _batch_row(pending)
+        rows = _batch_rows(pending)
+        if len(rows) == 1 and all(arrived == generation for _, _, arrived in pending):
+            row = rows[0]
             added = _patiently(
                 lambda: (
                     self._own.execute(
@@ -253,7 +259,7 @@ class SqliteJournal:
             (current,) = db.execute("SELECT generation FROM meta").fetchone()
             kept = [one for one in pending if one[2] is None or one[2] == current]
             if kept:
-                db.execute("INSERT INTO batches VALUES (?, ?, ?, ?)", _batch_row(kept))
+                db.executemany("INSERT INTO batches VALUES (?, ?, ?, ?)", _batch_rows(kept))
             if len(kept) < len(pending):
                 db.execute("UPDATE meta SET late = late + ?", (len(pending) - len(kept),))
         return len(kept)
@@ -339,6 +345,21 @@ class SqliteJournal:
                 db.execute("UPDATE meta SET generation = generation + 1, evicted = 0, late = 0, horizon = 0")
         self._cleared()
         self.read_generation()
+
+
+def _batch_rows(pending: list[tuple[int, Entry, int | None]]) -> list[tuple[int, int, bytes, bytes]]:
+    """The rows of `pending`: one, unless its entries cost more than `BATCH_BYTES` together."""
+    if sum(entry[-1] for _, entry, _ in pending) <= BATCH_BYTES:
+        return [_batch_row(pending)]
+    rows = []
+    start = used = 0
+    for end, (_, entry, _) in enumerate(pending):
+        if end > start and used + entry[-1] > BATCH_BYTES:
+            rows.append(_batch_row(pending[start:end]))
+            start, used = end, 0
+        used += entry[-1]
+    rows.append(_batch_row(pending[start:]))
+    return rows
 
 
 def _batch_row(pending: list[tuple[int, Entry, int | None]]) -> tuple[int, int, bytes, bytes]:

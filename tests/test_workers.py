@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mock_server import sqlite_state
 from mock_server.journal import Journal, JournalEntry, Snapshot
 from mock_server.redaction import Redactor
 from mock_server.shared_state import worker_seed
@@ -255,10 +256,25 @@ def test_sqlite_journal_shows_what_the_in_process_journal_shows(size: int, max_b
         asyncio.run(run())
 
 
+@pytest.mark.parametrize("batch_bytes", [sqlite_state.BATCH_BYTES, 40_000], ids=["one row", "rows of 40 kB"])
 @pytest.mark.parametrize(("size", "max_bytes"), [(7, 10**9), (1000, 45_000), (12, 30_000)])
-def test_batches_of_several_entries_show_what_the_in_process_journal_shows(size: int, max_bytes: int) -> None:
-    """The answers of one event-loop turn are one row: a trim keeps a row that is partly past the
-    limits, and a read shows only its entries within them (and counts the others as evicted)."""
+def test_batches_of_several_entries_show_what_the_in_process_journal_shows(
+    size: int, max_bytes: int, batch_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answers of one event-loop turn are one row (or several, `BATCH_BYTES` each): a trim
+    keeps a row that is partly past the limits, and a read shows only its entries within them
+    (and counts the others as evicted)."""
+    split = batch_bytes < sqlite_state.BATCH_BYTES  # (every turn here costs less than the default)
+    monkeypatch.setattr(sqlite_state, "BATCH_BYTES", batch_bytes)
+    rows_per_turn: list[int] = []
+    batch_rows = sqlite_state._batch_rows
+
+    def spy(pending: Any) -> Any:
+        rows = batch_rows(pending)
+        rows_per_turn.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(sqlite_state, "_batch_rows", spy)
     redactor = Redactor(["sk-secret-1234"], secret_params=["token"])
     local = Journal(size, max_bytes=max_bytes, redactor=redactor)
     with tempfile.TemporaryDirectory() as directory:
@@ -288,6 +304,7 @@ def test_batches_of_several_entries_show_what_the_in_process_journal_shows(size:
                 shared[turn % 2]._trim()
                 _same(shared[turn % 3 == 0].snapshot(), local.snapshot())
             assert local.evicted > 0  # (the limits were reached)
+            assert (max(rows_per_turn) > 1) == split
             assert "sk-secret-1234" not in str(shared[0].snapshot())
 
         asyncio.run(run())
