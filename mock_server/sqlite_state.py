@@ -36,10 +36,12 @@ import os
 import sqlite3
 import struct
 import time
+from bisect import bisect_left, bisect_right
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
-from itertools import repeat
+from itertools import accumulate, islice, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +56,7 @@ BATCH_BYTES = 1024 * 1024
 BUSY_TIMEOUT = 5.0  # seconds a worker waits for another's write transaction, at most
 _VERSION = struct.Struct("<q")
 T = TypeVar("T")
+Row = TypeVar("Row", bound=tuple[int, ...])  # an entry's (time, cost, …)
 Entry = tuple[Any, ...]  # as `journal.prepare` makes it: flat, its cost last
 TRIM_EVERY = 1024  # entries a worker journals between trims of the rows past the limits
 
@@ -266,14 +269,9 @@ class SqliteJournal:
 
     def _kept(self, rows: Sequence[tuple[int, ...]]) -> int:
         """How many of `rows` ((time, cost, …), newest first) `Journal` would keep: the newest
-        that fit, and the newest always."""
-        used = 0
-        for kept, row in enumerate(rows):
-            cost = row[1]
-            if kept and (kept >= self.size or used + cost > self.max_bytes):
-                return kept
-            used += cost
-        return len(rows)
+        that fit, and the newest always. (In C-level steps: the running costs only grow.)"""
+        used = list(accumulate(islice(map(itemgetter(1), rows), self.size)))
+        return max(bisect_right(used, self.max_bytes), 1) if rows else 0
 
     def _trim(self) -> None:
         """Delete, in every worker's file, the batches that no read would show any more; and
@@ -288,7 +286,7 @@ class SqliteJournal:
             for times, costs in stamps:
                 rows += zip(times, costs, strict=True)
             oldest.append(min((times[0] for times, _ in stamps), default=-1))
-        rows = sorted((row for row in rows if row[0] > horizon), reverse=True)
+        rows = _after(rows, horizon)
         kept = self._kept(rows)
         if kept == len(rows):
             return
@@ -325,7 +323,7 @@ class SqliteJournal:
                 rows += zip(times, costs, repeat(len(batches)), range(len(times)))
                 batches.append(data)
         everything = len(rows)
-        rows = sorted((row for row in rows if row[0] > horizon), reverse=True)
+        rows = _after(rows, horizon)
         evicted += everything - len(rows)
         kept = self._kept(rows)
         shown = rows[:kept]
@@ -345,6 +343,14 @@ class SqliteJournal:
                 db.execute("UPDATE meta SET generation = generation + 1, evicted = 0, late = 0, horizon = 0")
         self._cleared()
         self.read_generation()
+
+
+def _after(rows: list[Row], horizon: int) -> list[Row]:
+    """`rows` ((time, …)) newest first, down to the horizon (excluded)."""
+    rows.sort(reverse=True)
+    if rows and rows[-1][0] <= horizon:
+        del rows[bisect_left(rows, -horizon, key=lambda row: -row[0]) :]
+    return rows
 
 
 def _batch_rows(pending: list[tuple[int, Entry, int | None]]) -> list[tuple[int, int, bytes, bytes]]:
