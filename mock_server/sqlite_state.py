@@ -83,7 +83,7 @@ CREATE TABLE meta (
     horizon INTEGER NOT NULL
 );
 INSERT INTO meta VALUES (0, 0, 0, 0, 0);
--- One row per commit: the entries a worker journaled in one event-loop turn. Each entry's time is
+-- A row: the entries a worker journaled in one event-loop turn (up to BATCH_BYTES). Each entry's time is
 -- time.monotonic_ns() when journaled, the same clock in every process: the order across workers.
 -- `at`: its newest entry's time; `stamps`: marshal of (times, costs), one of each per entry, ahead of
 -- `data` (marshal of the entries): a trim reads the stamps and not the entries' pages.
