@@ -348,6 +348,36 @@ def test_a_batch_from_both_sides_of_a_clear_journals_only_the_entries_after_it()
         asyncio.run(run())
 
 
+def test_an_answer_waits_for_its_commit_which_the_next_loop_turn_shares() -> None:
+    """The awaitable an answer waits for is done only once its entry is committed (readable by
+    every worker); answers of the next loop turn join the same commit."""
+    with tempfile.TemporaryDirectory() as directory:
+        create_store(Path(directory), workers=2)
+
+        async def run() -> None:
+            one, two = _journals(directory, 10, 10**6, Redactor())
+            one.read_generation()
+            first = one.record("GET", "/v2/a", "", {}, None, 200, b"{}", one.generation)
+            await asyncio.sleep(0)  # the next loop turn
+            second = one.record("GET", "/v2/b", "", {}, None, 200, b"{}", one.generation)
+            assert isinstance(first, asyncio.Future) and second is first
+            assert not first.done() and two.snapshot().entries == []  # not committed: not sent
+            await first
+            assert [entry.path for entry in two.snapshot().entries] == ["/v2/a", "/v2/b"]
+            assert one._own.execute("SELECT count(*) FROM batches").fetchone() == (1,)
+
+        asyncio.run(run())
+
+
+def test_an_answer_is_in_the_journal_whichever_worker_answered(workers: Workers) -> None:
+    """Read as soon as each answer arrives, through a fresh connection (any worker)."""
+    for _ in range(30):
+        answer = httpx.post(workers.base + PATH, json=VALID, headers=KEY, timeout=WAIT)
+        assert answer.status_code == 201
+        ids = [entry["response"]["id"] for entry in workers.journal()["requests"]]
+        assert answer.json()["id"] in ids
+
+
 def test_a_request_from_before_a_clear_is_not_journaled_after_it() -> None:
     with tempfile.TemporaryDirectory() as directory:
         create_store(Path(directory), workers=2)
