@@ -165,12 +165,14 @@ def stages(number: int, repeat: int) -> list[tuple[str, float, float]]:
             redactor=journal.redactor,
             cleared=lambda: None,
         )
+        shared.read_generation()
 
         def sqlite(seq: list[bytes]) -> Callable[[int], Any]:
             async def some(start: int, count: int) -> None:
-                # As under load: the answers of one event-loop turn share a commit (here 8).
+                # As under load: the answers of a loop turn and the next share a commit (here 8),
+                # each with the generation it arrived in, as the app passes it.
                 waits = [
-                    shared.record("POST", "/v2/x", "", headers, seq[i], 201, payload, None)
+                    shared.record("POST", "/v2/x", "", headers, seq[i], 201, payload, shared.generation)
                     for i in range(start, start + count)
                 ]
                 for wait in waits:

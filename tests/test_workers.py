@@ -18,7 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server.journal import Journal, JournalEntry
+from mock_server import sqlite_state
+from mock_server.journal import Journal, JournalEntry, Snapshot
 from mock_server.redaction import Redactor
 from mock_server.shared_state import worker_seed
 from mock_server.sqlite_state import SqliteJournal, create_store
@@ -213,6 +214,20 @@ def _comparable(entry: JournalEntry) -> dict[str, Any]:
     return data
 
 
+def _journals(directory: str, size: int, max_bytes: int, redactor: Redactor) -> list[SqliteJournal]:
+    return [
+        SqliteJournal(
+            Path(directory), index, 2, size=size, max_bytes=max_bytes, redactor=redactor, cleared=lambda: None
+        )
+        for index in range(2)
+    ]
+
+
+def _same(theirs: Snapshot, ours: Snapshot) -> None:
+    assert [_comparable(e) for e in theirs.entries] == [_comparable(e) for e in ours.entries]
+    assert (theirs.used_bytes, theirs.evicted, theirs.late) == (ours.used_bytes, ours.evicted, ours.late)
+
+
 @pytest.mark.parametrize(("size", "max_bytes"), [(10, 10**9), (1000, 60_000), (7, 30_000)])
 def test_sqlite_journal_shows_what_the_in_process_journal_shows(size: int, max_bytes: int) -> None:
     redactor = Redactor(["sk-secret-1234"], secret_params=["token"])
@@ -221,18 +236,7 @@ def test_sqlite_journal_shows_what_the_in_process_journal_shows(size: int, max_b
         create_store(Path(directory), workers=2)
 
         async def run() -> None:
-            shared = [
-                SqliteJournal(
-                    Path(directory),
-                    index,
-                    2,
-                    size=size,
-                    max_bytes=max_bytes,
-                    redactor=redactor,
-                    cleared=lambda: None,
-                )
-                for index in range(2)
-            ]
+            shared = _journals(directory, size, max_bytes, redactor)
             for index in range(300):  # two workers, taking turns unevenly
                 path, query, headers, body, response = _entry(index)
                 local.record("POST", path, query, headers, body, 201, response, local.generation)
@@ -246,16 +250,132 @@ def test_sqlite_journal_shows_what_the_in_process_journal_shows(size: int, max_b
                     worker.clear()
                 for journal in shared:
                     journal._trim()  # as often as possible: trimming never changes what is shown
-                ours, theirs = local.snapshot(), shared[index % 2].snapshot()
-                assert [_comparable(e) for e in theirs.entries] == [_comparable(e) for e in ours.entries]
-                assert (theirs.used_bytes, theirs.evicted, theirs.late) == (
-                    ours.used_bytes,
-                    ours.evicted,
-                    ours.late,
-                )
+                _same(shared[index % 2].snapshot(), local.snapshot())
             assert "sk-secret-1234" not in str(shared[0].snapshot())
 
         asyncio.run(run())
+
+
+@pytest.mark.parametrize("batch_bytes", [sqlite_state.BATCH_BYTES, 40_000], ids=["one row", "rows of 40 kB"])
+@pytest.mark.parametrize(("size", "max_bytes"), [(7, 10**9), (1000, 45_000), (12, 30_000)])
+def test_batches_of_several_entries_show_what_the_in_process_journal_shows(
+    size: int, max_bytes: int, batch_bytes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answers of one event-loop turn are one row (or several, `BATCH_BYTES` each): a trim
+    keeps a row that is partly past the limits, and a read shows only its entries within them
+    (and counts the others as evicted)."""
+    split = batch_bytes < sqlite_state.BATCH_BYTES  # (every turn here costs less than the default)
+    monkeypatch.setattr(sqlite_state, "BATCH_BYTES", batch_bytes)
+    rows_per_turn: list[int] = []
+    batch_rows = sqlite_state._batch_rows
+
+    def spy(pending: Any) -> Any:
+        rows = batch_rows(pending)
+        rows_per_turn.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(sqlite_state, "_batch_rows", spy)
+    redactor = Redactor(["sk-secret-1234"], secret_params=["token"])
+    local = Journal(size, max_bytes=max_bytes, redactor=redactor)
+    with tempfile.TemporaryDirectory() as directory:
+        create_store(Path(directory), workers=2)
+
+        async def run() -> None:
+            shared = _journals(directory, size, max_bytes, redactor)
+            index = 0
+            for turn in range(60):
+                for journal in shared:
+                    journal.read_generation()
+                waits = []
+                for _ in range(1 + turn * 7 % 9):  # one loop turn: both workers, interleaved
+                    path, query, headers, body, response = _entry(index)
+                    local.record("POST", path, query, headers, body, 201, response, local.generation)
+                    worker = shared[index * 5 % 7 < 3]
+                    waits.append(
+                        worker.record("POST", path, query, headers, body, 201, response, worker.generation)
+                    )
+                    index += 1
+                for done in waits:
+                    assert done is not None
+                    await done
+                if turn == 30:
+                    local.clear()
+                    shared[1].clear()
+                shared[turn % 2]._trim()
+                _same(shared[turn % 3 == 0].snapshot(), local.snapshot())
+            assert local.evicted > 0  # (the limits were reached)
+            assert (max(rows_per_turn) > 1) == split
+            assert "sk-secret-1234" not in str(shared[0].snapshot())
+
+        asyncio.run(run())
+
+
+def test_a_batch_from_both_sides_of_a_clear_journals_only_the_entries_after_it() -> None:
+    """Requests that arrived before a clear and after it, answered in the same event-loop turn:
+    only the later ones are journaled, the others are counted late, in whatever order they come."""
+    with tempfile.TemporaryDirectory() as directory:
+        create_store(Path(directory), workers=2)
+
+        async def run() -> None:
+            one, two = _journals(directory, 10, 10**6, Redactor())
+
+            async def turn(*paths_and_generations: tuple[str, int]) -> None:
+                waits = [
+                    one.record("GET", path, "", {}, None, 200, b"{}", generation)
+                    for path, generation in paths_and_generations
+                ]
+                for done in waits:
+                    assert done is not None
+                    await done
+
+            one.read_generation()
+            old = one.generation
+            two.clear()  # from the other worker, while those are in flight
+            one.read_generation()  # (the app's sync, as the next request arrives)
+            new = one.generation
+            await turn(
+                ("/v2/before/0", old), ("/v2/before/1", old), ("/v2/after/0", new), ("/v2/after/1", new)
+            )
+            seen = two.snapshot()
+            assert [entry.path for entry in seen.entries] == ["/v2/after/0", "/v2/after/1"]
+            assert seen.late == 2 and seen.evicted == 0
+            # A request from before the clear (a slow one) answered after newer ones, in one turn.
+            await turn(("/v2/after/2", new), ("/v2/slow", old), ("/v2/after/3", new))
+            seen = two.snapshot()
+            assert [entry.path for entry in seen.entries] == [f"/v2/after/{i}" for i in range(4)]
+            assert seen.late == 3 and seen.evicted == 0
+
+        asyncio.run(run())
+
+
+def test_an_answer_waits_for_its_commit_which_the_next_loop_turn_shares() -> None:
+    """The awaitable an answer waits for is done only once its entry is committed (readable by
+    every worker); answers of the next loop turn join the same commit."""
+    with tempfile.TemporaryDirectory() as directory:
+        create_store(Path(directory), workers=2)
+
+        async def run() -> None:
+            one, two = _journals(directory, 10, 10**6, Redactor())
+            one.read_generation()
+            first = one.record("GET", "/v2/a", "", {}, None, 200, b"{}", one.generation)
+            await asyncio.sleep(0)  # the next loop turn
+            second = one.record("GET", "/v2/b", "", {}, None, 200, b"{}", one.generation)
+            assert isinstance(first, asyncio.Future) and second is first
+            assert not first.done() and two.snapshot().entries == []  # not committed: not sent
+            await first
+            assert [entry.path for entry in two.snapshot().entries] == ["/v2/a", "/v2/b"]
+            assert one._own.execute("SELECT count(*) FROM batches").fetchone() == (1,)
+
+        asyncio.run(run())
+
+
+def test_an_answer_is_in_the_journal_whichever_worker_answered(workers: Workers) -> None:
+    """Read as soon as each answer arrives, through a fresh connection (any worker)."""
+    for _ in range(30):
+        answer = httpx.post(workers.base + PATH, json=VALID, headers=KEY, timeout=WAIT)
+        assert answer.status_code == 201
+        ids = [entry["response"]["id"] for entry in workers.journal()["requests"]]
+        assert answer.json()["id"] in ids
 
 
 def test_a_request_from_before_a_clear_is_not_journaled_after_it() -> None:
