@@ -262,10 +262,19 @@ def _httptools_protocol(limits: ServerLimits) -> type[Any]:
                     self._candidate = None
                     return
             self.direct_read_done()
-            if self._in_head:
+            if self._in_head or self._unwatched():
                 # A head still on its way: timed from here. (Armed only now, not per request: a
                 # head that came whole within one read, as nearly all do, needs no timer.)
                 self._arm_header_timer()
+
+        def _unwatched(self) -> bool:
+            """Bytes came (blank lines before a request) but no request began, and nothing else
+            times the connection: no answer on its way, no keep-alive timer since the last."""
+            return (
+                self.idle_since is None
+                and self.timeout_keep_alive_task is None
+                and (self.cycle is None or self.cycle.response_complete)
+            )
 
         def _feed(self, piece: bytes) -> bool:
             try:

@@ -325,3 +325,22 @@ def test_a_failed_shared_journal_write_is_a_json_500(contract: Contract) -> None
         assert conn.recv(100) == b""
     assert status(answer) == 500 and b"\r\nconnection: close\r\n" in answer
     assert [type(exc) for exc in app.errors] == [OSError]
+
+
+@pytest.mark.parametrize("first", ["direct", "ASGI"])
+def test_blank_lines_after_an_answer_do_not_hold_the_connection_open(contract: Contract, first: str) -> None:
+    """Bytes that begin no request (blank lines may precede one) still start the header timer,
+    whichever path answered the request before them."""
+    limits = ServerLimits(header_timeout=0.5, idle_timeout=0.5)
+    request = post() if first == "direct" else bare(b"GET", b"/v2/nothing")
+    with (
+        serve_in_thread(create_app(contract), limits=limits) as server,
+        socket.create_connection((server.host, server.port), timeout=WAIT) as conn,
+    ):
+        conn.sendall(request)
+        read_answers(conn, 1)
+        conn.sendall(b"\r\n")
+        rest = b""
+        while chunk := conn.recv(4096):  # (WAIT bounds each read: a connection held open fails)
+            rest += chunk
+    assert rest.startswith(b"HTTP/1.1 408 ")
