@@ -187,6 +187,10 @@ class DirectPath:
             return None
         if (self.cycle is not None and not self.cycle.response_complete) or self.parser.should_upgrade():
             return None
+        if self.flow.write_paused:
+            # The client is not reading its answers: the ASGI path waits for it before sending
+            # (and queues what follows), where answering here would buffer every answer of the read.
+            return None
         method = self.parser.get_method().decode("ascii")
         if method == "HEAD":
             return None
