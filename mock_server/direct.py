@@ -61,7 +61,7 @@ class Reply:
     status: int
     head: bytes
     payload: bytes
-    close: bool = False
+    close: bool = False  # the connection closes after it (`head` then holds `connection: close`)
     # Sent once this is done (a journal write shared by --workers): a callback, not a task.
     after: asyncio.Future[None] | None = None
 
@@ -271,7 +271,7 @@ class DirectPath:
         for name, value in self.server_state.default_headers:  # the date, kept current by uvicorn
             parts += (name, b": ", value, b"\r\n")
         parts.append(reply.head)
-        if not keep_alive or reply.close:
+        if not keep_alive and not reply.close:  # (a closing reply's head says so already)
             parts.append(b"connection: close\r\n")
         parts += (b"\r\n", reply.payload)
         self.transport.write(b"".join(parts))

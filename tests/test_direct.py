@@ -234,26 +234,31 @@ def test_a_client_that_reads_no_answers_is_not_buffered_without_bound(contract: 
         assert status(exchange(server, post())[0]) == 201
 
 
-def test_an_error_in_the_direct_path_is_a_json_500_and_closes(
+def test_an_error_in_the_direct_path_is_the_asgi_paths_json_500_and_closes(
     contract: Contract, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = create_app(contract)
-    assert isinstance(app, MockApp)
-
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(app.endpoint.engine, "respond", broken)
-    with (
-        serve_in_thread(app) as server,
-        socket.create_connection((server.host, server.port), timeout=WAIT) as conn,
-    ):
-        conn.sendall(post())
-        answer = read_answers(conn, 1)[0]
-        assert conn.recv(100) == b""
-    assert status(answer) == 500 and b"\r\nconnection: close\r\n" in answer
-    assert "Internal error" in json.loads(answer.partition(b"\r\n\r\n")[2])["detail"]
-    assert len(app.errors) == 1
+    answers = []
+    apps = []
+    for wrap in (False, True):
+        app = create_app(contract)
+        assert isinstance(app, MockApp)
+        monkeypatch.setattr(app.endpoint.engine, "respond", broken)
+        with (
+            serve_in_thread(Wrapped(app) if wrap else app) as server,
+            socket.create_connection((server.host, server.port), timeout=WAIT) as conn,
+        ):
+            conn.sendall(post())
+            answers.append(read_answers(conn, 1)[0])
+            assert conn.recv(100) == b""
+        apps.append(app)
+    direct, asgi = answers
+    assert without_date(direct) == without_date(asgi)
+    assert status(direct) == 500 and direct.count(b"\r\nconnection: close\r\n") == 1
+    assert "Internal error" in json.loads(direct.partition(b"\r\n\r\n")[2])["detail"]
+    assert [len(app.errors) for app in apps] == [1, 1]
 
 
 def test_idle_connections_close_after_direct_answers_and_busy_ones_stay(contract: Contract) -> None:
