@@ -552,7 +552,7 @@ def _rendered(status: int, media_type: str | None, media: Media, value: Any, res
 
 
 def _documented_headers(response: Response) -> dict[str, str]:
-    return {}
+    return dict(response.headers)
 
 
 def _query_preferences(query: str) -> dict[str, str]:

@@ -11,6 +11,8 @@ generated from the schema.
 
 from __future__ import annotations
 
+import random
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +38,7 @@ class Media:
 class Response:
     key: str
     media: tuple[Media, ...] = field(default=())
-    headers: Mapping[str, Any] = field(default_factory=dict)
+    headers: tuple[tuple[str, str], ...] = ()  # the documented headers sent with it (`_headers`)
 
     @property
     def offered(self) -> tuple[str, ...]:
@@ -149,8 +151,87 @@ def build(
                     root=_root_name(schema),
                 )
             )
-        out[str(status)] = Response(str(status), tuple(media), dict(response.get("headers") or {}))
+        headers = _headers(document, response.get("headers"), generator, openapi30=openapi30)
+        out[str(status)] = Response(str(status), tuple(media), headers)
     return Responses(out)
+
+
+# Headers the server's framing or the answer itself sets (a `Content-Type` header's definition is
+# ignored, says OpenAPI): a document's would contradict them.
+_NOT_SENT = frozenset(
+    {"content-type", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "te"}
+    | {"trailer", "date", "server"}
+)
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_TEXT = re.compile(r"[\t\x20-\x7e\xa0-\xff]*")  # visible Latin-1, spaces and tabs: one line
+
+
+def _headers(
+    document: Mapping[str, Any], raw: Any, generator: Generator, *, openapi30: bool
+) -> tuple[tuple[str, str], ...]:
+    """A response's documented headers with the values sent, Prism's static mode: the header's
+    `example`, its first `examples`, its schema's examples/example/default, else a value generated
+    once from its schema. Written in the `simple` style (arrays and objects comma-separated, as
+    OpenAPI serializes headers); a header whose value cannot be one header line is left out."""
+    if not isinstance(raw, Mapping):
+        return ()
+    out = []
+    for name, spec in raw.items():
+        spec = deref(document, spec)
+        if not isinstance(name, str) or not isinstance(spec, Mapping) or not _HEADER_NAME.fullmatch(name):
+            continue
+        if name.lower() in _NOT_SENT:
+            continue
+        text = _simple(_header_value(document, spec, generator, openapi30=openapi30))
+        if text is not None:
+            out.append((name, text))
+    return tuple(out)
+
+
+def _header_value(
+    document: Mapping[str, Any], spec: Mapping[str, Any], generator: Generator, *, openapi30: bool
+) -> Any:
+    if "example" in spec:
+        return spec["example"]
+    for example in (spec.get("examples") or {}).values() if isinstance(spec.get("examples"), Mapping) else ():
+        example = deref(document, example)
+        if isinstance(example, Mapping) and "value" in example:
+            return example["value"]
+    schema = spec.get("schema")
+    if schema is None:
+        return MISSING
+    if openapi30:
+        schema = openapi30_to_json_schema(schema)
+    value = _schema_example(generator, schema)
+    if value is not MISSING:
+        return value
+    try:  # the same value every time, as a static example would be
+        return generator.compile(schema)(random.Random(f"header:{spec!r:.200}"), 0)
+    except Exception:  # a schema the generator cannot serve: the header is left out
+        return MISSING
+
+
+def _simple(value: Any) -> str | None:
+    """`value` as one header's text (OpenAPI's `simple` style), or None."""
+    if isinstance(value, list):
+        parts = [_scalar(item) for item in value]
+        text = None if any(p is None for p in parts) else ",".join(p for p in parts if p is not None)
+    elif isinstance(value, dict):
+        pairs = [(str(k), _scalar(v)) for k, v in value.items()]
+        text = None if any(v is None for _, v in pairs) else ",".join(f"{k},{v}" for k, v in pairs)
+    else:
+        text = _scalar(value)
+    if text is None or not _HEADER_TEXT.fullmatch(text):
+        return None
+    return text.strip(" \t")
+
+
+def _scalar(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | str):
+        return str(value)
+    return None
 
 
 def deref(document: Mapping[str, Any], node: Any) -> Any:

@@ -349,3 +349,98 @@ def test_blank_lines_after_an_answer_do_not_hold_the_connection_open(contract: C
         while chunk := conn.recv(4096):  # (WAIT bounds each read: a connection held open fails)
             rest += chunk
     assert rest.startswith(b"HTTP/1.1 408 ")
+
+
+# Another document's answers: declared headers, other media types, an empty 204, parameters.
+OTHER = {
+    "openapi": "3.1.0",
+    "info": {"title": "Other", "version": "1"},
+    "components": {
+        "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}},
+        "schemas": {
+            "Pet": {
+                "type": "object",
+                "required": ["id", "name"],
+                "properties": {"id": {"type": "integer", "minimum": 1}, "name": {"type": "string"}},
+            }
+        },
+    },
+    "paths": {
+        "/pets": {
+            "get": {
+                "parameters": [
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "maximum": 50}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "pets",
+                        "headers": {
+                            "X-Rate-Limit": {"schema": {"type": "integer"}, "example": 100},
+                            "X-Next": {"schema": {"type": "string"}},
+                        },
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/Pet"}}
+                            },
+                            "application/xml": {"example": "<pets><pet>Rex</pet></pets>"},
+                            "text/plain": {"example": "Rex, Tom"},
+                        },
+                    }
+                },
+            },
+            "post": {
+                "security": [{"key": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}},
+                },
+                "responses": {
+                    "201": {
+                        "description": "made",
+                        "headers": {"Location": {"schema": {"type": "string"}, "example": "/pets/7"}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Pet"}}},
+                    },
+                    "401": {"description": "no key"},
+                    "422": {"description": "bad"},
+                },
+            },
+        },
+        "/pets/{id}": {
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "delete": {"responses": {"204": {"description": "gone"}, "404": {"description": "no such pet"}}},
+        },
+    },
+}
+
+
+def test_another_documents_answers_are_the_asgi_paths_byte_for_byte() -> None:
+    from mock_server.contract import contract_from_dict
+
+    requests = [
+        bare(b"GET", b"/pets"),
+        bare(b"GET", b"/pets?limit=5"),
+        bare(b"GET", b"/pets?limit=500"),
+        bare(b"GET", b"/pets", b"Accept: application/xml"),
+        bare(b"GET", b"/pets", b"Accept: text/plain"),
+        bare(b"GET", b"/pets", b"Accept: image/png"),
+        bare(b"GET", b"/pets", b"Prefer: code=200, dynamic=true"),
+        post(b'{"id": 3, "name": "Rex"}', b"X-Key: k1", target=b"/pets", key=False),
+        post(b'{"id": 0}', b"X-Key: k1", target=b"/pets", key=False),
+        post(b'{"id": 3, "name": "Rex"}', target=b"/pets", key=False),
+        bare(b"DELETE", b"/pets/3"),
+        bare(b"DELETE", b"/pets/abc"),
+        bare(b"PATCH", b"/pets/3"),
+    ]
+    served = []
+    for wrap in (False, True):
+        app = create_app(contract_from_dict(OTHER), settings=Settings(seed=3, api_keys=("k1",)))
+        served.append(Wrapped(app) if wrap else app)
+    answers = []
+    with serve_in_thread(served[0]) as one, serve_in_thread(served[1]) as other:
+        for raw in requests:
+            mine, theirs = exchange(one, raw)[0], exchange(other, raw)[0]
+            assert without_date(mine) == without_date(theirs), raw
+            answers.append(mine)
+    assert [status(a) for a in answers] == [200, 200, 422, 200, 200, 406, 200, 201, 422, 401, 204, 404, 405]
+    assert b"\r\nx-rate-limit: 100\r\n" in answers[0] and b"\r\nlocation: /pets/7\r\n" in answers[7]
+    assert b"\r\ncontent-type: application/xml\r\n" in answers[3]

@@ -219,3 +219,58 @@ def test_an_invalid_request_ignores_the_example_of_another_code_but_not_of_its_o
         assert (other.status_code, other.json()) == (422, {"n": "422"})
         own = client.request("POST", "/things", json={}, headers={"prefer": "code=422, example=missing"})
         assert own.status_code == 404
+
+
+def test_documented_response_headers_are_sent_as_prism_sends_them() -> None:
+    """A response's `headers`: the example, else the first of `examples`, else the schema's own,
+    else a value generated once; `simple` style; never a header that would break the framing or
+    a value that is not one line."""
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "h", "version": "1"},
+        "components": {"headers": {"Limit": {"schema": {"type": "integer", "example": 60}}}},
+        "paths": {
+            "/a": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "headers": {
+                                "X-Limit": {"$ref": "#/components/headers/Limit"},
+                                "X-Named": {
+                                    "examples": {"one": {"value": "first"}, "two": {"value": "second"}}
+                                },
+                                "X-Tags": {"example": ["a", "b", 3, True]},
+                                "X-Pairs": {"example": {"role": "admin", "n": 2}},
+                                "X-Default": {"schema": {"type": "string", "default": "d"}},
+                                "X-Made": {"schema": {"type": "integer", "minimum": 5, "maximum": 5}},
+                                "X-Split": {"example": "one\r\nInjected: yes"},
+                                "X-Nested": {"example": [[1]]},
+                                "Content-Type": {"example": "text/evil"},
+                                "Content-Length": {"example": "1"},
+                                "Connection": {"example": "close"},
+                                "Bad Name": {"example": "x"},
+                                "X-None": {"description": "no value anywhere"},
+                            },
+                            "content": {"application/json": {"example": {"ok": True}}},
+                        }
+                    }
+                }
+            }
+        },
+    }
+    with Client(create_app(contract_from_dict(document))) as client:
+        first, second = client.request("GET", "/a"), client.request("GET", "/a")
+    assert first.status_code == 200 and first.json() == {"ok": True}
+    sent = {k: v for k, v in first.headers.items() if k.startswith("x-")}
+    assert sent == {
+        "x-limit": "60",
+        "x-named": "first",
+        "x-tags": "a,b,3,true",
+        "x-pairs": "role,admin,n,2",
+        "x-default": "d",
+        "x-made": "5",
+    }
+    assert first.headers["content-type"] == "application/json"
+    assert "injected" not in first.headers and first.headers["content-length"] == str(len(first.content))
+    assert {k: v for k, v in second.headers.items() if k.startswith("x-")} == sent
