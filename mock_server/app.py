@@ -365,6 +365,11 @@ def to_reply(answer: Answer, payload: bytes, *, close: bool = False) -> Reply:
     return Reply(answer.status, b"".join(lines), payload, close)
 
 
+def _bug() -> Answer:
+    """The answer to a request the mock failed on (both paths send it, then close)."""
+    return Answer(500, {"detail": "Internal error in the mock server (a bug: please report it)"})
+
+
 def _too_large(limit: int) -> Answer:
     return Answer(413, {"detail": f"Request body larger than the limit of {limit} bytes"})
 
@@ -526,8 +531,7 @@ class MockApp(Starlette):
     def _failed(self, exc: BaseException, method: str, path: str) -> Reply:
         self.errors.append(exc)
         log.exception("unexpected error while answering %s %s", method, path, exc_info=exc)
-        detail = {"detail": "Internal error in the mock server (a bug: please report it)"}
-        answer = Answer(500, detail)
+        answer = _bug()
         return to_reply(answer, answer.encode(), close=True)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -545,8 +549,7 @@ class MockApp(Starlette):
             self.errors.append(exc)
             log.exception("unexpected error while answering %s %s", scope["method"], scope["path"])
             if STATUS not in scope:
-                detail = {"detail": "Internal error in the mock server (a bug: please report it)"}
-                await _send(send, Answer(500, detail), scope, close=True)
+                await _send(send, _bug(), scope, close=True)
         if access_log.isEnabledFor(logging.INFO):
             self._access(
                 scope.get("client"),
