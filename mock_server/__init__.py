@@ -12,7 +12,7 @@ from mock_server.contract import Contract, load_contract
 from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import ContractError, MockError, UsageError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place the version is written (pyproject reads it)
 __kit__ = "meibel-contract-kit"  # how the pytest plugin tells this package from another `mock_server`
 __all__ = [
     "DEV_KEY",

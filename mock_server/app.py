@@ -266,13 +266,13 @@ class ApiEndpoint:
             self.engine.contract.match("GET", path) is None
         )
 
-    async def _openapi(self, scope: Scope, send: Send) -> None:
+    async def _openapi(self, scope: Scope, send: Send, *, docs: bool = False) -> None:
         if scope["method"] not in READ_ONLY:
             await _send(send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET, HEAD"}), scope)
             return
         host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
         url = self.document.url(scope.get("scheme", "http"), host, scope.get("server"))
-        body = self.document.bytes_for(url)
+        body = self.document.bytes_for(url, docs=docs)
         headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-cache")]
         await _send_raw(send, 200, headers, body, scope)
 
@@ -281,6 +281,9 @@ class ApiEndpoint:
             await _send(send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET, HEAD"}), scope)
             return
         path = scope["path"]
+        if path == docs_ui.DOCUMENT_PATH:
+            await self._openapi(scope, send, docs=True)
+            return
         if path == docs_ui.DOCS_PATH:
             found = docs_ui.page(self.engine.contract.title)
         else:

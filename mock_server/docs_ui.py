@@ -13,6 +13,7 @@ from functools import cache
 from pathlib import Path
 
 DOCS_PATH = "/docs"
+DOCUMENT_PATH = "/docs/openapi.json"  # /openapi.json less the tags no operation uses (served_document.py)
 _TYPES = {
     ".js": b"text/javascript; charset=utf-8",
     ".css": b"text/css; charset=utf-8",
@@ -34,7 +35,7 @@ _PAGE = """<!DOCTYPE html>
 <script src="{assets}/swagger-ui-bundle.js"></script>
 <script>
 window.ui = SwaggerUIBundle({{
-  url: "/openapi.json",
+  url: "{document}",
   dom_id: "#swagger-ui",
   layout: "BaseLayout",
   deepLinking: true,
@@ -74,13 +75,13 @@ def page(title: str) -> Asset | None:
     prefix = assets_prefix()
     if prefix is None:
         return None
-    body = _PAGE.format(title=html.escape(title), assets=prefix).encode()
+    body = _PAGE.format(title=html.escape(title), assets=prefix, document=DOCUMENT_PATH).encode()
     headers = [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-cache")]
     return Asset(body, headers)
 
 
 def serves(path: str) -> bool:
-    return path == DOCS_PATH or _name(path) is not None
+    return path in (DOCS_PATH, DOCUMENT_PATH) or _name(path) is not None
 
 
 def asset(path: str) -> Asset | None:

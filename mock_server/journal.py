@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,45 @@ class JournalEntry:
             "response_truncated": self.response_truncated,
             "worker": self.worker,
         }
+
+    # Until 0.2.0, `meibel_mock.requests` was a list of dicts. Reading an entry as one still works
+    # for the 0.2 releases, with a DeprecationWarning, and gives what the dict held: `query` and
+    # `body` were the text as sent (now `query_string` and `body_text`; `query` and `body` are
+    # parsed). Removed in 0.3.0 (CHANGELOG.md).
+    def __getitem__(self, key: str) -> Any:
+        return self._legacy(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Deprecated, as `entry[key]`."""
+        return self._legacy(key) if key in _LEGACY_KEYS else default
+
+    def _legacy(self, key: str) -> Any:
+        attribute = _LEGACY_KEYS.get(key)
+        if attribute is None:
+            raise KeyError(key)
+        advice = f"entry.{attribute}"
+        if attribute != key:
+            advice += f" (entry.{key} is now the parsed {'query' if key == 'query' else 'body'})"
+        warnings.warn(
+            f"journal entries are objects since meibel-contract-kit 0.2.0: entry[{key!r}] is deprecated "
+            f"and will be removed in 0.3.0; use {advice}",
+            DeprecationWarning,
+            stacklevel=3,  # the caller of entry[key] or entry.get(key)
+        )
+        return getattr(self, attribute)
+
+
+# The keys of the 0.1 dict entries, and the attribute that holds what each held.
+_LEGACY_KEYS = {
+    "time": "time",
+    "method": "method",
+    "path": "path",
+    "query": "query_string",
+    "headers": "headers",
+    "body": "body_text",
+    "body_truncated": "body_truncated",
+    "status": "status",
+}
 
 
 # Entries are kept as flat tuples of strings, bytes and numbers: the garbage collector stops

@@ -9,6 +9,10 @@ operation under the document's base path, and a client following such a server w
 
 The document is serialised once, around a placeholder; a host's bytes are a splice of that,
 kept in a small cache bounded in bytes.
+
+`/docs` reads a view of its own (`docs=True`): the same, less the top-level `tags` that no
+operation uses. Swagger UI draws every listed tag as a section, and an empty one reads as
+operations that failed to load (the Meibel document lists twelve). Built on first use only.
 """
 
 from __future__ import annotations
@@ -35,8 +39,10 @@ class ServedDocument:
         paths = document.get("paths")
         if isinstance(paths, dict) and any(_own_servers(item) for item in paths.values()):
             changed["paths"] = {name: _with_server(item, server) for name, item in paths.items()}
-        self._parts = json.dumps(changed).encode().split(json.dumps(_PLACEHOLDER).encode())
-        self._cache: OrderedDict[str, bytes] = OrderedDict()
+        self._parts = _split(changed)
+        self._changed = changed
+        self._docs_parts: list[bytes] | None = None
+        self._cache: OrderedDict[tuple[str, bool], bytes] = OrderedDict()
         self._cached_bytes = 0
 
     def url(self, scheme: str, host: str | None, bound: tuple[str, int] | None) -> str:
@@ -49,18 +55,54 @@ class ServedDocument:
                 host = f"[{name}]:{port}" if ":" in name else f"{name}:{port}"
         return f"{scheme if scheme in ('http', 'https') else 'http'}://{host}{self.base_path}"
 
-    def bytes_for(self, url: str) -> bytes:
-        cached = self._cache.get(url)
+    def bytes_for(self, url: str, *, docs: bool = False) -> bytes:
+        key = (url, docs)
+        cached = self._cache.get(key)
         if cached is not None:
-            self._cache.move_to_end(url)
+            self._cache.move_to_end(key)
             return cached
-        payload = json.dumps(url).encode().join(self._parts)
-        self._cache[url] = payload
+        payload = json.dumps(url).encode().join(self._docs_view() if docs else self._parts)
+        self._cache[key] = payload
         self._cached_bytes += len(payload)
         while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
             _, dropped = self._cache.popitem(last=False)
             self._cached_bytes -= len(dropped)
         return payload
+
+
+    def _docs_view(self) -> list[bytes]:
+        if self._docs_parts is None:
+            tags = self._changed.get("tags")
+            used = _used_tags(self._changed.get("paths"))
+            if isinstance(tags, list) and any(_tag_name(tag) not in used for tag in tags):
+                kept = [tag for tag in tags if _tag_name(tag) in used]
+                self._docs_parts = _split({**self._changed, "tags": kept})
+            else:
+                self._docs_parts = self._parts
+        return self._docs_parts
+
+
+def _split(document: dict[str, Any]) -> list[bytes]:
+    return json.dumps(document).encode().split(json.dumps(_PLACEHOLDER).encode())
+
+
+def _tag_name(tag: Any) -> Any:
+    return tag.get("name") if isinstance(tag, dict) else None
+
+
+def _used_tags(paths: Any) -> set[str]:
+    used: set[str] = set()
+    if not isinstance(paths, dict):
+        return used
+    for item in paths.values():
+        if not isinstance(item, dict):
+            continue
+        for method in _METHODS:
+            operation = item.get(method)
+            tags = operation.get("tags") if isinstance(operation, dict) else None
+            if isinstance(tags, list):
+                used.update(tag for tag in tags if isinstance(tag, str))
+    return used
 
 
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace", "query")

@@ -86,7 +86,7 @@ def test_docs_page_uses_only_local_assets(client: Client, contract: Contract) ->
     assert page.status_code == 200
     assert page.headers["content-type"] == "text/html; charset=utf-8"
     assert page.headers["cache-control"] == "no-cache"
-    assert "SwaggerUIBundle" in page.text and '"/openapi.json"' in page.text
+    assert "SwaggerUIBundle" in page.text and '"/docs/openapi.json"' in page.text
     assert contract.title in page.text
     assert not re.search(r"(src|href)=\"(https?:)?//", page.text)  # no CDN
     assets = re.findall(r'(?:src|href)="(/docs/[^"]+)"', page.text)
@@ -131,3 +131,34 @@ def test_the_redirect_leads_to_a_created_execution(client: Client) -> None:
     assert followed.status_code == 201
     journal = client.request("GET", "/__mock/requests").json()["requests"]
     assert [e["status"] for e in journal] == [307, 201]
+
+
+def test_docs_shows_only_the_tags_that_have_operations(client: Client, contract: Contract) -> None:
+    # The Meibel document lists twelve tags and uses one other: Swagger UI drew twelve empty
+    # sections, which read as operations that failed to load.
+    page = client.request("GET", "/docs").text
+    assert '"/docs/openapi.json"' in page
+    listed = [tag["name"] for tag in contract.document["tags"]]
+    assert len(listed) == 12
+    view = client.request("GET", "/docs/openapi.json")
+    assert view.status_code == 200 and view.headers["content-type"] == "application/json"
+    served = view.json()
+    assert served.get("tags") == []  # the one tag in use ("Batch Executions") is not listed
+    full = client.request("GET", "/openapi.json").json()
+    assert full["tags"] == contract.document["tags"]  # /openapi.json stays verbatim
+    assert {**served, "tags": full["tags"]} == full
+    assert client.post("/docs/openapi.json").status_code == 405
+
+
+def test_the_docs_view_keeps_used_tags_in_their_order() -> None:
+    tags = [{"name": "pets", "description": "p"}, {"name": "unused"}, {"name": "stores"}, "not a tag"]
+    paths = {
+        "/pets": {"get": {"tags": ["pets"], "responses": {}}, "parameters": []},
+        "/stores": {"post": {"tags": ["stores", 3], "responses": {}}},
+    }
+    document = ServedDocument({"openapi": "3.1.0", "tags": tags, "paths": paths}, "")
+    view = json.loads(document.bytes_for("http://x", docs=True))
+    assert view["tags"] == [tags[0], tags[2]]
+    assert json.loads(document.bytes_for("http://x"))["tags"] == tags
+    every_tag_used = ServedDocument({"openapi": "3.1.0", "tags": tags[:1], "paths": paths}, "")
+    assert json.loads(every_tag_used.bytes_for("http://x", docs=True))["tags"] == tags[:1]

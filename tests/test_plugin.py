@@ -354,3 +354,34 @@ def test_the_packaging_keeps_the_plugin_light() -> None:
     assert "meibel-contract-kit[contract]" in extras["dev"]
     assert project["project"]["entry-points"]["pytest11"] == {"meibel_mock": "pytest_meibel_mock"}
     assert "pytest_meibel_mock.py" in project["tool"]["hatch"]["build"]["targets"]["wheel"]["only-include"]
+
+
+def test_a_suite_written_for_dict_entries_still_passes_with_a_deprecation_warning(
+    suite: pytest.Pytester,
+) -> None:
+    # Written against 0.1.0, where the journal was a list of dicts with `query` and `body` as sent.
+    suite.makepyfile(
+        """
+        import httpx
+        from helpers import create
+
+        def test_old_style(meibel_mock):
+            create(meibel_mock)
+            httpx.get(meibel_mock.url + "/batch-executions?page=2", timeout=10)
+            first, second = meibel_mock.requests
+            assert first["method"] == "POST" and first["status"] == 201
+            assert first["body"].startswith('{"batch_spec_json"')
+            assert second["query"] == "page=2" and second.get("status") == 405
+            assert second.get("no-such-key", "default") == "default"
+            assert meibel_mock.requests[-1]["path"] == "/v2/batch-executions"
+        """
+    )
+    result = suite.runpytest_inprocess(*RUN, "-W", "always::DeprecationWarning")
+    result.assert_outcomes(passed=1)
+    out = result.stdout.str()
+    assert (
+        "entry['query'] is deprecated and will be removed in 0.3.0; use entry.query_string "
+        "(entry.query is now the parsed query)" in out
+    )
+    # The warning points at the user's line, not at the kit.
+    assert re.search(r"dict_entries\w*\.py:10: DeprecationWarning: [^\n]*entry\['query'\]", out), out
