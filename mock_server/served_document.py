@@ -69,7 +69,6 @@ class ServedDocument:
             self._cached_bytes -= len(dropped)
         return payload
 
-
     def _docs_view(self) -> list[bytes]:
         if self._docs_parts is None:
             tags = self._changed.get("tags")
