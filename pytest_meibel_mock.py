@@ -12,7 +12,8 @@
 Fixtures in layers: `meibel_mock_settings` (override it at any scope) → `meibel_mock_server`
 (a running server with exactly those settings, shared by the tests that have them) →
 `meibel_mock` (reset before and after each test, per-test seed, markers applied).
-The guide: docs/sdk-testing.md.
+The guide: docs/sdk-testing.md in the kit's repository, installed as
+mock_server/guides/sdk-testing.md.
 
 This module is the plugin's entry point and imports nothing of the mock until a fixture is
 used: a session that does not use the mock pays nothing for it, and a project with its own
@@ -37,10 +38,15 @@ if TYPE_CHECKING:
 
 def _kit() -> ModuleType:
     """`mock_server.testing`, once sure that `mock_server` is the kit's own package."""
+    # pytest.fail is called outside the `except` blocks here and below: inside one, pytest prints
+    # the message twice, with "During handling of the above exception" between the copies.
+    problem = None
     try:
         package = importlib.import_module("mock_server")
     except Exception as exc:  # another project's package of that name, broken on import
-        pytest.fail(f"meibel_mock: `import mock_server` failed: {type(exc).__name__}: {exc}", pytrace=False)
+        problem = f"meibel_mock: `import mock_server` failed: {type(exc).__name__}: {exc}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     if getattr(package, "__kit__", None) != "meibel-contract-kit":
         found = getattr(package, "__file__", None) or "a namespace package"
         pytest.fail(
@@ -100,7 +106,8 @@ def meibel_mock_server(meibel_mock_settings: Settings, _meibel_mock_pool: MockPo
     try:
         return _meibel_mock_pool.get(meibel_mock_settings)
     except MockError as exc:
-        pytest.fail(f"meibel_mock_settings: {exc}", pytrace=False)
+        problem = f"meibel_mock_settings: {exc}"
+    pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture
@@ -108,7 +115,8 @@ def meibel_mock(meibel_mock_server: MeibelMock, request: pytest.FixtureRequest) 
     """A running Meibel API mock, reset for this test (a `mock_server.testing.MeibelMock`):
     `.url` (the base URL for `MeibelClient`), `.api_key`, `.requests` (the journal: `.last`,
     `.filter(method, path)`, `.count(...)`), `.fail_next(503, times=2)`, `.delay_next("2s")`,
-    `.scenario_next("failed")`, `.set_scenario(name)`. Guide: docs/sdk-testing.md.
+    `.scenario_next("failed")`, `.set_scenario(name)`. Guide: mock_server/guides/sdk-testing.md
+    (installed with the kit; docs/sdk-testing.md in its repository).
 
     Reset before and after the test: empty journal and queue, default scenario, and the seed
     sequence of this test (derived from the settings' seed and the test's node id). Markers:
@@ -116,6 +124,7 @@ def meibel_mock(meibel_mock_server: MeibelMock, request: pytest.FixtureRequest) 
     meets while answering fails the test."""
     mock = meibel_mock_server
     mock.reset(seed=seed_for_test(mock.settings.seed, request.node.nodeid))
+    problem = None
     try:
         scenario = request.node.get_closest_marker("meibel_scenario")
         if scenario is not None:
@@ -124,7 +133,9 @@ def meibel_mock(meibel_mock_server: MeibelMock, request: pytest.FixtureRequest) 
         for marker in reversed(list(request.node.iter_markers("meibel_queue"))):
             mock.queue(**marker.kwargs)
     except (TypeError, ValueError) as exc:
-        pytest.fail(f"meibel_mock marker: {exc}", pytrace=False)
+        problem = f"meibel_mock marker: {exc}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     yield mock
     try:
         mock.check()

@@ -34,6 +34,7 @@ from mock_server.cors import CorsPolicy, parse_origin
 from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import MockError, UsageError
 from mock_server.generation import Generator
+from mock_server.scenarios import DYNAMIC, SCENARIOS
 
 PROG = "meibel-mock"
 
@@ -120,7 +121,10 @@ def _serve_parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="allowed browser origin, scheme://host[:port] (repeatable; default: any, with credentials)",
     )
-    parser.add_argument("--scenario", help="default scenario for createExecution (see README)")
+    parser.add_argument(
+        "--scenario",
+        help=f"default scenario of created executions: {', '.join(SCENARIOS)} or {DYNAMIC} (the README's Scenarios)",
+    )
     parser.add_argument(
         "--seed", type=_seed, help="make every answer a function of the seed and request order"
     )

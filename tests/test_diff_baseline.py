@@ -34,7 +34,6 @@ def test_the_ci_recipe_runs_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     command = _recipe(DOCS.read_text(encoding="utf-8"))
-    assert command in (ROOT / "README.md").read_text(encoding="utf-8")
     # a clone as actions/checkout leaves it with fetch-depth 0: origin/main exists
     (tmp_path / "spec").mkdir()
     (tmp_path / "spec" / "api-v2.json").write_bytes(BUNDLED.read_bytes())

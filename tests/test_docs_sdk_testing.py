@@ -46,14 +46,6 @@ def test_the_guides_python_blocks_pass(pytester: pytest.Pytester) -> None:
     assert outcomes.get("passed", 0) >= expected and set(outcomes) <= {"passed", "seconds"}, outcomes
 
 
-def test_the_readme_example_passes(pytester: pytest.Pytester) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("### Testing your client against the mock") :]
-    [(_, code)] = BLOCK.findall(section)[:1]
-    pytester.makepyfile(code)
-    pytester.runpytest_inprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
-
-
 def test_the_guides_curl_lines_work() -> None:
     lines = [line for code in blocks("sh") for line in code.splitlines() if line.startswith("curl")]
     assert len(lines) >= 5

@@ -9,6 +9,7 @@ npm packages pinned in tests/data/frontend/package.json from the registry, once,
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -71,14 +72,47 @@ def mock(mock_app: Starlette) -> Iterator[ThreadedServer]:
 
 
 def snippets() -> dict[str, str]:
-    """Every code block of the page that is preceded by `<!-- file: NAME -->`."""
-    found = re.findall(r"<!-- file: (\S+) -->\n```\w+\n(.*?)```", DOC.read_text(), re.S)
+    """Every code block of the page under a line that names its file: **`NAME`**."""
+    found = re.findall(r"^\*\*`(\S+)`\*\*\n\n```\w+\n(.*?)```", DOC.read_text(), re.S | re.M)
     return dict(found)
 
 
+def shell_lines(containing: str) -> list[str]:
+    return [
+        line
+        for code in re.findall(r"```sh\n(.*?)```", DOC.read_text(), re.S)
+        for line in code.splitlines()
+        if containing in line
+    ]
+
+
+def printed_after(command: str) -> list[str]:
+    """The `text` block the page shows after `command`: what it prints."""
+    found = re.search(re.escape(command) + r"\n```\n.*?```text\n(.*?)```", DOC.read_text(), re.S)
+    assert found, f"no output shown for {command!r}"
+    return found.group(1).splitlines()
+
+
+def test_the_install_line_installs_every_package_the_snippets_import() -> None:
+    # A package left out of the page's install line fails `npx tsc` with TS2307 in a user's app.
+    [install] = shell_lines("npm install")
+    named = {word for word in install.split() if re.fullmatch(r"[a-z@][\w@/.-]*", word)} - {"npm", "install"}
+    imported = {
+        name if name.startswith("@") else name.split("/")[0]
+        for code in snippets().values()
+        for name in re.findall(r'from "([^".][^"]*)"', code)
+    }
+    assert imported <= named, imported - named
+    assert named == set(json.loads(PACKAGE.read_text())["devDependencies"])  # the versions this test pins
+
+
 def project(tmp_path: Path, node_modules: Path, mock: ThreadedServer) -> Path:
-    """A fresh app directory: the page's files as written (their 127.0.0.1:8000 made the test
-    mock's address), the fixture files, and the shared node_modules."""
+    """A fresh app directory: `npm init -y` and the page's `npm pkg set` line, the page's files as
+    written (their 127.0.0.1:8000 made the test mock's address), the fixture files, and the shared
+    node_modules."""
+    for command in ["npm init -y", *shell_lines("npm pkg set")]:
+        done = run(["bash", "-c", command], tmp_path)
+        assert done.returncode == 0, done.stderr
     (tmp_path / "node_modules").symlink_to(node_modules, target_is_directory=True)
     for name, code in snippets().items():
         path = tmp_path / name
@@ -107,7 +141,6 @@ def test_the_typed_client_and_the_msw_handlers_run_as_written(
         "src/handlers.ts",
         "src/msw-demo.ts",
         "tsconfig.json",
-        "package.json",
     }
     app = project(tmp_path, node_modules, mock)
     capsys.readouterr()
@@ -117,25 +150,37 @@ def test_the_typed_client_and_the_msw_handlers_run_as_written(
 
     journal = mock_app.state.journal
     journal.clear()
-    against_mock = run(["node", "out/main.js"], app, timeout=60)
+    [command] = shell_lines("node out/main.js")
+    against_mock = run(["bash", "-c", command], app, timeout=120)
     assert against_mock.returncode == 0, against_mock.stderr[-2000:]
     lines = against_mock.stdout.splitlines()
+    shown = printed_after(command)
     assert re.fullmatch(r"201: [0-9a-f-]{36} pending", lines[0]), lines
-    assert lines[1:] == [
-        "422: body.batch_spec_json.input.datasource_id: Field required",
-        "401: Not authenticated",
-        "503: Service unavailable (injected by the mock: Prefer: fault)",
-    ]
+    assert shown[0].startswith("201: ") and shown[0].endswith("… pending")
+    assert (
+        lines[1:]
+        == shown[1:]
+        == [
+            "422: body.batch_spec_json.input.datasource_id: Field required",
+            "401: Not authenticated",
+            "503: Service unavailable (injected by the mock: Prefer: fault)",
+        ]
+    )
     assert [e.status for e in journal.entries()] == [201, 422, 401, 503]  # the mock answered
 
     journal.clear()
-    with_msw = run(["node", "out/msw-demo.js"], app, timeout=60)
+    [command] = shell_lines("node out/msw-demo.js")
+    with_msw = run(["bash", "-c", command], app, timeout=120)
     assert with_msw.returncode == 0, with_msw.stderr[-2000:]
-    assert with_msw.stdout.splitlines() == [
-        "201: failed (from MSW)",
-        "422: body.batch_spec_json.input.datasource_id: Field required",
-        "401: Not authenticated",
-    ]
+    assert (
+        with_msw.stdout.splitlines()
+        == printed_after(command)
+        == [
+            "201: failed (from MSW)",
+            "422: body.batch_spec_json.input.datasource_id: Field required",
+            "401: Not authenticated",
+        ]
+    )
     assert journal.entries() == []  # MSW answered: nothing reached the mock
 
 

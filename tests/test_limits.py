@@ -312,8 +312,8 @@ def test_the_options_reach_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(settings, Settings) and (settings.control, settings.control_token) == (False, None)
 
 
-def test_every_option_of_the_mock_and_the_proxy_is_in_the_readme() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+def test_every_option_of_the_mock_and_the_proxy_is_in_the_reference() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "mock.md").read_text()
     missing = [
         option
         for parser in (_serve_parser(), proxy_parser())

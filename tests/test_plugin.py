@@ -153,6 +153,10 @@ def test_queued_faults_latency_and_scenarios(suite: pytest.Pytester) -> None:
     result = suite.runpytest_inprocess(*RUN)
     result.assert_outcomes(passed=12, errors=1)
     result.stdout.fnmatch_lines(["*meibel_mock marker: fault 418 is not one of 429, 500, 502, 503, 504*"])
+    # Said once, without pytest's "During handling of the above exception" and a second copy.
+    out = result.stdout.str()
+    assert out.count("fault 418 is not one of") == 1  # the summary line cuts it short
+    assert "During handling" not in out
 
 
 def test_a_timed_out_request_never_reaches_the_next_tests_journal(suite: pytest.Pytester) -> None:
