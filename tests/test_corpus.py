@@ -1,6 +1,6 @@
 """The corpus of documents with allOf, oneOf and patterns (tests/documents/): every documented answer
 generated for them is valid under its schema as written (`jsonschema` the oracle), and the mock
-serves them end to end. Schemathesis's CLI runs against the same documents (README)."""
+serves them end to end. Schemathesis's CLI runs against the same documents (CONTRIBUTING.md)."""
 
 from __future__ import annotations
 
