@@ -8,9 +8,10 @@ goes out: method, URL, headers and body bytes. For each one it
 - refuses any host or path outside the target (a redirect elsewhere is not followed);
 - refuses anything once the run's time budget is spent;
 - judges the request (`contract_tests.safety`): a write goes out only while the run's write
-  budget (`--max-writes`) lasts, and is counted. A case's body that only lax coercion makes
-  acceptable may take at most a quarter of it, so that the rest goes to bodies any conforming
-  service accepts (success answers are what the writes are spent for);
+  budget (`--max-writes`) lasts, and is counted. A case's write that a conforming service
+  refuses anyway (a body only lax coercion makes acceptable, or a request without the run's key)
+  may take at most a tenth of it, so that the rest goes to requests any conforming service
+  accepts: success answers are what the writes are spent for;
 - keeps the rate limit (requests per second, over the whole run) and the per-request timeout.
 A refused request raises `NotSent`, which the test and the checks treat as "not exercised".
 
@@ -76,10 +77,11 @@ class Gate:
     budget: float
     started: float = field(default_factory=time.monotonic)
     recorder: Recorder | None = None
+    api_key: str = ""  # the run's key: a write without it is not expected to succeed
     sent: int = 0
     writes: int = 0
     refused_sent: int = 0  # certainly refused requests to write operations, sent
-    coercible_writes: int = 0  # writes of case bodies that only lax coercion makes acceptable
+    coercible_writes: int = 0  # writes of cases a conforming service refuses (coercible, or keyless)
     not_sent: Counter[str] = field(default_factory=Counter)
     sent_by: Counter[str] = field(default_factory=Counter)  # requests sent, by sender
     withheld_by: Counter[str] = field(default_factory=Counter)  # requests not sent, by sender
@@ -110,9 +112,12 @@ class Gate:
                 self._count(TIME_SPENT, sender)
                 raise NotSent("the run's time budget is spent", TIME_SPENT)
             if verdict.is_write:
-                coercible = verdict.coercible and sender == CASE
+                # A case's write that a conforming service refuses anyway (a body only lax coercion
+                # repairs, or no run's key on it) is spent from a tenth of the budget at most.
+                unlikely = verdict.coercible or bool(self.api_key and self.api_key not in headers.values())
+                coercible = unlikely and sender == CASE
                 if self.writes >= self.max_writes or (
-                    coercible and self.coercible_writes >= self.max_writes // 4
+                    coercible and self.coercible_writes >= self.max_writes // 10
                 ):
                     self._count(WRITES_WITHHELD, sender)
                     raise NotSent(

@@ -154,7 +154,10 @@ def writes_line(run: Run) -> str:
         parts.append(f"{sum(n for _, n in other)} refused or failed ({_statuses(other)})")
     line += ": " + ", ".join(parts)
     if gate.coercible_writes:
-        line += f"; {gate.coercible_writes} of them bodies only lax coercion makes valid"
+        line += (
+            f"; {gate.coercible_writes} of them requests a conforming service refuses "
+            "(a body only lax coercion repairs, or without the run's key)"
+        )
     return line
 
 

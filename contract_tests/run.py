@@ -210,6 +210,7 @@ def start_run(target: Target, *, progress: bool = False, har: HarLog | None = No
             timeout=target.timeout,
             budget=target.budget,
             recorder=har,
+            api_key=target.api_key,
         )
     _current = run
     return run

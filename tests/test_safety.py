@@ -120,16 +120,16 @@ def test_the_gate_lets_no_write_out_past_the_budget(judge: WriteJudge) -> None:
     assert (gate.writes, gate.sent) == (2, 3)
 
 
-def test_bodies_only_coercion_makes_valid_take_at_most_a_quarter_of_the_budget(judge: WriteJudge) -> None:
-    gate = _gate(judge, max_writes=8)
+def test_bodies_only_coercion_makes_valid_take_at_most_a_tenth_of_the_budget(judge: WriteJudge) -> None:
+    gate = _gate(judge, max_writes=20)
     coercible = json.dumps(with_spec(execution={"retry_limit": "5"})).encode()
     gate.admit("POST", URL, {}, coercible)
     gate.admit("POST", URL, {}, coercible)
     with pytest.raises(NotSent, match="write budget"):
-        gate.admit("POST", URL, {}, coercible)  # a third: past 8 // 4
-    for _ in range(6):  # the rest goes to bodies any conforming service accepts
+        gate.admit("POST", URL, {}, coercible)  # a third: past 20 // 10
+    for _ in range(18):  # the rest goes to bodies any conforming service accepts
         gate.admit("POST", URL, {}, json.dumps(VALID).encode())
-    assert (gate.writes, gate.coercible_writes) == (8, 2)
+    assert (gate.writes, gate.coercible_writes) == (20, 2)
     assert gate.not_sent == {"writes withheld (--max-writes)": 1}
 
 
