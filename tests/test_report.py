@@ -276,7 +276,7 @@ def test_an_empty_key_variable_is_a_usage_error(
     monkeypatch.setenv("MEIBEL_API_KEY", "")
     app = Recording()
     with serve_in_thread(app) as server:
-        code, out, err = run(f"--base-url={server.origin}/v2", capsys=capsys)
+        code, _out, err = run(f"--base-url={server.origin}/v2", capsys=capsys)
     assert code == 2 and "$MEIBEL_API_KEY is set but empty" in err and err.count("\n") == 1, err
     assert app.seen == []
 
