@@ -172,7 +172,9 @@ class Run:
                 key = (result.name, title)
                 if key not in self.failures:
                     # The request that failed: a probe's, where the check sent one, else the case's.
-                    failing = PROBE_ANSWERS.by_check.get(result.name) or response
+                    # (`is None`: a `requests` answer with an error status is falsy.)
+                    probe = PROBE_ANSWERS.by_check.get(result.name)
+                    failing = response if probe is None else probe
                     self.failures[key] = Failure(
                         result.name,
                         title,

@@ -129,7 +129,13 @@ def _reproductions(out: str) -> list[str]:
 )
 @pytest.mark.parametrize(
     ("fault", "extra"),
-    [("keyless", []), ("wrong-key", []), ("malformed", []), ("valid", ["--max-writes=3"])],
+    [
+        ("keyless", []),
+        ("keyless", ["--max-writes=3"]),  # ignored_auth's own probe fails too: its request is shown
+        ("wrong-key", []),
+        ("malformed", []),
+        ("valid", ["--max-writes=3"]),
+    ],
 )
 def test_each_reproduction_sends_the_bytes_of_the_request_that_failed(
     fault: str, extra: list[str], capsys: pytest.CaptureFixture[str]
@@ -158,6 +164,8 @@ def test_each_reproduction_sends_the_bytes_of_the_request_that_failed(
             assert replayed in originals, (command, replayed, originals)
     assert KEY not in out + err
     replayed_keys = {Seen.key(s) for s in app.seen[-len(commands) :]}
+    if extra and fault == "keyless":
+        assert "[ignored_auth]" in out, out
     if fault == "keyless":
         assert replayed_keys == {None}
         assert all("Meibel-API-Key" not in c for c in commands)
