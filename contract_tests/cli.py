@@ -264,8 +264,11 @@ def _run_suite(target: Target, options: argparse.Namespace, har: HarLog | None) 
         "MEIBEL_CONTRACT_PROGRESS",
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD",
         "MEIBEL_CONTRACT_PROG",
+        "PYTEST_ADDOPTS",
     )
     saved = {name: os.environ.get(name) for name in names}
+    # A user's PYTEST_ADDOPTS (`-x`, `--lf`, `-p xdist`) is for their own test runs, not this one.
+    os.environ.pop("PYTEST_ADDOPTS", None)
     os.environ["MEIBEL_CONTRACT_PROGRESS"] = "1"
     os.environ["MEIBEL_CONTRACT_PROG"] = PROG  # the replay hint names this command's options
     # Only the plugins the suite needs: a user's own pytest plugins have no say in this run.

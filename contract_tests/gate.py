@@ -86,6 +86,7 @@ class Gate:
     sent_by: Counter[str] = field(default_factory=Counter)  # requests sent, by sender
     withheld_by: Counter[str] = field(default_factory=Counter)  # requests not sent, by sender
     write_answers: Counter[str] = field(default_factory=Counter)  # writes, by the status they got
+    write_senders: Counter[str] = field(default_factory=Counter)  # writes, by sender
     _next_slot: float = 0.0
     # Re-entrant: `_count` is called with it held (inside `admit`) and without.
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -127,6 +128,7 @@ class Gate:
                     )
                 self.writes += 1
                 self.coercible_writes += coercible
+                self.write_senders[sender] += 1
             elif verdict.kind == "refused":
                 self.refused_sent += 1
             self.sent += 1

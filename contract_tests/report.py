@@ -153,6 +153,9 @@ def writes_line(run: Run) -> str:
     if other:
         parts.append(f"{sum(n for _, n in other)} refused or failed ({_statuses(other)})")
     line += ": " + ", ".join(parts)
+    probes = sorted((name, n) for name, n in gate.write_senders.items() if name != CASE)
+    if probes:
+        line += "; " + ", ".join(f"{n} of them re-sent by {name}" for name, n in probes)
     if gate.coercible_writes:
         line += (
             f"; {gate.coercible_writes} of them requests a conforming service refuses "

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _pytest_route(origin: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     env = {**env, "MEIBEL_API_KEY": broken.KEY}
     env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)  # the user's environment: every plugin loads
+    env.pop("PYTEST_ADDOPTS", None)  # and nothing set for it
     return subprocess.run(
         [
             sys.executable,

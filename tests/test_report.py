@@ -411,3 +411,43 @@ def test_the_har_holds_exactly_the_requests_sent_and_no_key(
     for system_out in ET.parse(junit).getroot().iter("system-out"):
         for found in re.finditer(r"\b(\d+) (answers?) passed", system_out.text or ""):
             assert found.group(2) == ("answer" if found.group(1) == "1" else "answers"), found.group(0)
+
+
+@pytest.mark.skipif(
+    shutil.which("curl") is None or shutil.which("bash") is None, reason="needs curl and bash"
+)
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body"),
+    [
+        ("POST", "/v2/x", {}, b'{"no": "content type"}'),  # curl must not add its form Content-Type
+        ("POST", "/v2/x", {"Content-Type": "application/json"}, b'{"a": "\xff\xfe"}'),  # not UTF-8
+        ("POST", "/v2/x", {"Content-Type": "text/plain"}, b"\x00nul, 'quotes', 100% \\ $HOME `x`"),
+        ("PUT", "/v2/x", {"X-Empty": "", "X-Quote": 'it\'s "$HOME"'}, b""),  # a header sent empty
+        ("GET", "/v2/a/../b/{x}[1]?q={y}&r=[2]", {}, None),  # no globbing, no dot segments resolved
+        ("POST", "/v2/x", {"Authorization": f"Bearer {KEY}", "Meibel-API-Key": KEY}, b"{}"),
+    ],
+    ids=["no-content-type", "not-utf8", "nul-and-quotes", "empty-header", "globs-and-dots", "key-in-bearer"],
+)
+def test_a_curl_command_replays_the_bytes_of_a_request(
+    method: str, path: str, headers: dict[str, str], body: bytes | None
+) -> None:
+    import requests
+
+    from contract_tests.reproduce import curl_command
+
+    app = Recording()
+    with serve_in_thread(app) as server, requests.Session() as session:
+        prepared = requests.Request(method, server.origin + path, headers=headers, data=body).prepare()
+        session.send(prepared, timeout=10)
+        sent = {str(k): str(v) for k, v in prepared.headers.items()}
+        command = curl_command(method, str(prepared.url), sent, body, secrets=[KEY])
+        assert KEY not in command
+        subprocess.run(
+            ["bash", "-c", command],
+            env={"MEIBEL_API_KEY": KEY, "PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+    original, replayed = app.seen
+    assert replayed == original, command
