@@ -35,7 +35,7 @@ from contract_tests.target import (
     target_from,
 )
 from mock_server.contract import load_contract
-from mock_server.errors import MockError, UsageError
+from mock_server.errors import MockError
 
 PROG = "meibel-contract"
 HERE = Path(__file__).resolve().parent
@@ -158,9 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         target = target_from(vars(options))
         problem = preflight(target, load_contract(), har=har)
-    except UsageError as exc:
-        return _fail(str(exc), options, None, har)
-    except MockError as exc:
+    except MockError as exc:  # a usage error among them
         return _fail(str(exc), options, None, har)
     if problem:
         return _fail(problem, options, target, har)

@@ -399,6 +399,13 @@ def test_the_har_holds_exactly_the_requests_sent_and_no_key(
     seen = [(s.method, s.target.decode().lstrip("/"), 0) for s in app.seen]
     assert [(m, t) for m, t, _ in sent] == [(m, t) for m, t, _ in seen]
     assert {status for *_, status in sent} >= {500, 422}
+    for entry, seen_request in zip(entries, app.seen, strict=True):
+        post = entry["request"].get("postData")
+        text = post["text"] if post else ""
+        try:
+            assert text == seen_request.body.decode("utf-8"), entry["request"]
+        except UnicodeDecodeError:  # kept as base64, in a comment
+            assert post is not None and "not UTF-8" in post["comment"]
     # The Markdown: the checks table, the failures with their reproductions, the Verdict.
     text = md.read_text()
     assert "| `not_a_server_error` |" in text and "Reproduce with:" in text and "```sh" in text
