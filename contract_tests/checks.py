@@ -36,9 +36,9 @@ from schemathesis.specs.openapi.checks import (
 
 from contract_tests.context import CONTEXT
 from contract_tests.deviations import DEVIATIONS
-from contract_tests.gate import NotSent
+from contract_tests.gate import LAST_ANSWER, SENDER, NotSent
 from contract_tests.invariants import echo_violations, execution_violations
-from contract_tests.reproduce import curl_command
+from contract_tests.reproduce import answer_excerpt, curl_command
 from mock_server.contract import Operation
 
 Case = _Case[Any]
@@ -50,8 +50,28 @@ class DomainViolation(AssertionError):
     """An answer the document allows but the domain does not (counts, times, the echo)."""
 
 
-class AuthViolation(AssertionError):
+class ProbeViolation(AssertionError):
+    """A probe a check sent itself got the wrong answer; `answer` is that probe's, for the report."""
+
+    def __init__(self, message: str, answer: Any) -> None:
+        super().__init__(message)
+        self.answer = answer
+
+
+class AuthViolation(ProbeViolation):
     """A request without a valid key was not refused with 401/403."""
+
+
+class _ProbeAnswers(threading.local):
+    """Per thread, for the case being checked: the answer to the probe each failing check sent.
+
+    A failure is reported with the request that failed: a probe's, where a check sent one."""
+
+    def __init__(self) -> None:
+        self.by_check: dict[str, Any] = {}
+
+
+PROBE_ANSWERS = _ProbeAnswers()
 
 
 def _json(response: Response) -> Any:
@@ -85,7 +105,7 @@ def batch_execution_echoes_request(ctx: CheckContext, response: Response, case: 
     sent = case.body if isinstance(case.body, dict) else None
     answer = _json(response)
     problems = echo_violations(sent, answer)
-    if problems and _echo_explained_by_coercion(case, sent, answer):
+    if problems and _echo_explained_by_coercion(case, sent, answer, response):
         return True  # a known deviation (lax coercion), counted apart
     _fail(problems, "The answer does not agree with the request")
     return None
@@ -144,38 +164,35 @@ def validation_error_has_detail(ctx: CheckContext, response: Response, case: Cas
     return None
 
 
-def _sent_body(response: Response) -> bytes:
+def _sent_body(response: Any) -> bytes:
     body = response.request.body
     if isinstance(body, str):
         return body.encode("utf-8")
     return body if isinstance(body, bytes) else b""
 
 
-def reproduction(response: Response) -> str:
-    """The request behind `response` as a byte-exact curl command, without the key."""
+def reproduction(response: Any) -> str:
+    """The request behind `response` as a byte-exact curl command; the run's key as `$MEIBEL_API_KEY`.
+
+    `response` is Schemathesis's or `requests`' (a probe's, seen at the gate): both have `request`."""
     request = response.request
     return curl_command(
         str(request.method),
         str(request.url),
         {str(k): str(v) for k, v in request.headers.items()},
         _sent_body(response),
-        secret_headers=_credential_names("header"),
-        secrets=[CONTEXT.api_key, CONTEXT.unknown_key],
+        secrets=[CONTEXT.api_key],
     )
 
 
-def _credential_names(location: str) -> list[str]:
-    contract = CONTEXT.contract
-    if contract is None:
-        return []
-    return sorted(
-        {
-            cred.name
-            for op in contract.operations
-            for alt in op.security
-            for cred in alt
-            if cred.location == location
-        }
+def answer_summary(response: Any) -> str:
+    """Status, content type and the start of the body of `response`, the run's key filtered out."""
+    headers = response.headers
+    value = headers.get("content-type") or headers.get("Content-Type")
+    if isinstance(value, list):  # Schemathesis keeps every value of a header
+        value = value[0] if value else None
+    return answer_excerpt(
+        int(response.status_code), value, bytes(response.content or b""), secrets=[CONTEXT.api_key]
     )
 
 
@@ -234,7 +251,7 @@ def _excused_acceptance(case: Case, response: Response) -> bool:
     return False
 
 
-def _echo_explained_by_coercion(case: Case, sent: Any, answer: Any) -> bool:
+def _echo_explained_by_coercion(case: Case, sent: Any, answer: Any, response: Response) -> bool:
     op = CONTEXT.operation(case)
     judge = CONTEXT.judge
     if op is None or judge is None or sent is None or judge.body_problems(op, sent):
@@ -245,7 +262,7 @@ def _echo_explained_by_coercion(case: Case, sent: Any, answer: Any) -> bool:
         coerced, answer
     ):
         return False
-    return DEVIATIONS.excuse("lax-coercion", f"sent {json.dumps(sent)[:300]}")
+    return DEVIATIONS.excuse("lax-coercion", reproduction(response))
 
 
 def auth_refused_without_key(ctx: CheckContext, response: Response, case: Case) -> bool | None:
@@ -270,14 +287,15 @@ def auth_refused_without_key(ctx: CheckContext, response: Response, case: Case) 
         if status in (401, 403):
             if not _declared(op, status) and not DEVIATIONS.excuse("undeclared-401", reproduction(answer)):
                 raise AuthViolation(
-                    f"{status} is not declared by the document (--strict)\n\n{reproduction(answer)}"
+                    f"A request {label} got {status}, which the document does not declare (--strict)", answer
                 )
             continue
         if 200 <= status < 300:
-            raise AuthViolation(f"A request {label} was accepted ({status})\n\n{reproduction(answer)}")
+            raise AuthViolation(f"A request {label} was accepted ({status})", answer)
         raise AuthViolation(
             f"A request {label} got {status}, not 401: the key must be checked before the body is "
-            f"validated (the service answers 401 first)\n\n{reproduction(answer)}"
+            "validated (the service answers 401 first)",
+            answer,
         )
     return None
 
@@ -297,15 +315,13 @@ def undecodable_body_refused(ctx: CheckContext, response: Response, case: Case) 
     answer = case.call(headers={**headers, "Content-Type": "application/json"}, data=NOT_UTF8)
     status = answer.status_code
     if 200 <= status < 300 or status >= 500:
-        raise AssertionError(
-            f"A body that is not UTF-8 got {status}, not a refusal\n\n{reproduction(answer)}"
-        )
+        raise ProbeViolation(f"A body that is not UTF-8 got {status}, not a refusal", answer)
     if _declared(op, status):
         return None
     if status == 400 and DEVIATIONS.excuse("undecodable-400", reproduction(answer)):
         return None
-    raise AssertionError(
-        f"A body that is not UTF-8 got {status}, which the document does not declare\n\n{reproduction(answer)}"
+    raise ProbeViolation(
+        f"A body that is not UTF-8 got {status}, which the document does not declare", answer
     )
 
 
@@ -377,8 +393,12 @@ def _undeclared_method(case: Case, response: Response) -> bool:
 
 
 def _secured_success(case: Case, response: Response) -> bool:
+    """A success answer of a secured operation: the first of each operation only. Its probes resend
+    a body some service could act on (writes, on a live target): one answer's worth tells."""
     op = CONTEXT.operation(case)
-    return bool(op and op.security and 200 <= response.status_code < 300)
+    if not (op and op.security and 200 <= response.status_code < 300):
+        return False
+    return CONTEXT.take_probe(f"ignored_auth {op.method} {op.path}", 1)
 
 
 def _created(case: Case, response: Response) -> bool:
@@ -434,14 +454,22 @@ class Check:
     def __call__(self, ctx: CheckContext, response: Response, case: Case) -> bool | None:
         if not self.applies(case, response):
             return True  # Schemathesis records nothing for a check that returns True
+        sender = SENDER.set(self.name)  # the gate counts this check's probes under its name
+        answers = LAST_ANSWER.count
         try:
             return self.function(ctx, response, case)
         except NotSent:
             return True  # a probe the safety gate kept back: nothing was checked
-        except (AssertionError, FailureGroup):
+        except (AssertionError, FailureGroup) as exc:
             if self.excuse is not None and self.excuse(case, response):
                 return True
+            if isinstance(exc, ProbeViolation):
+                PROBE_ANSWERS.by_check[self.name] = exc.answer
+            elif LAST_ANSWER.count != answers:  # a probe went out (ignored_auth's): it failed
+                PROBE_ANSWERS.by_check[self.name] = LAST_ANSWER.answer
             raise
+        finally:
+            SENDER.reset(sender)
 
     @property
     def __name__(self) -> str:  # Schemathesis names results after the function

@@ -9,6 +9,10 @@ document's own answers:
 A conforming FastAPI service must not fail the gate for them, and a team must still see them:
 each is counted, with one reproduction, and shown apart from the failures. With `strict` set
 (`--strict`) none is excused. Nothing else is.
+
+The unit is the answer: an answer that two checks excuse for the same deviation (an accepted
+coerced body, and its coerced echo) counts once. Answers are told apart by their reproduction
+within one case (`new_case` starts the next).
 """
 
 from __future__ import annotations
@@ -30,6 +34,11 @@ class Deviations:
     counts: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _case: threading.local = field(default_factory=threading.local, repr=False)
+
+    def new_case(self) -> None:
+        """The answers excused from here on belong to the next case (of this thread)."""
+        self._case.seen = set()
 
     def reset(self, *, strict: bool = False) -> None:
         with self._lock:
@@ -41,6 +50,11 @@ class Deviations:
         """Count one answer of `kind`; True when it is allowed (not under --strict)."""
         if self.strict:
             return False
+        seen: set[tuple[str, str]] | None = getattr(self._case, "seen", None)
+        if seen is not None:
+            if (kind, example) in seen:
+                return True  # this answer is counted already
+            seen.add((kind, example))
         with self._lock:
             self.counts[kind] += 1
             self.examples.setdefault(kind, example)

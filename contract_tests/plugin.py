@@ -3,6 +3,8 @@
 pytest                                   the mock, in process (no socket)
 pytest --base-url https://host/v2        a deployment (or MEIBEL_BASE_URL), with safe defaults
        --api-key KEY                     its key (or MEIBEL_API_KEY); never printed
+       --report-har PATH                 every request sent and its answer, as HAR 1.2
+       --report-md PATH                  the summary as Markdown (and to $GITHUB_STEP_SUMMARY)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import pytest
 
 from contract_tests.checks import SEEN_IDS
+from contract_tests.har import HarLog
 from contract_tests.preflight import preflight
 from contract_tests.report import summary_lines
 from contract_tests.run import current_run, start_run
@@ -78,6 +81,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-shrink", action="store_true", help="report failures unshrunk (faster)")
     group.addoption("--seed", help="the run's seed (default 0: the same cases every run); 'random' explores")
     group.addoption(
+        "--report-har", metavar="PATH", help="live targets: write every request and answer as HAR 1.2"
+    )
+    group.addoption(
+        "--report-md", metavar="PATH", help="write the summary as Markdown (also to $GITHUB_STEP_SUMMARY)"
+    )
+    group.addoption(
         "--contract-strict",
         dest="strict",
         action="store_true",
@@ -93,13 +102,19 @@ def pytest_configure(config: pytest.Config) -> None:
         target = target_from({name: config.getoption(name) for name in OPTIONS})
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
+    for name in ("report_har", "report_md"):
+        if config.getoption(name) is not None and not str(config.getoption(name)).strip():
+            raise pytest.UsageError(
+                f"--{name.replace('_', '-')} is empty: give a path, or leave the option out"
+            )
+    har = HarLog(secrets=[target.api_key]) if config.getoption("report_har") and target.live else None
     # meibel-contract asked already (and exits 2 with a report); `pytest --base-url` asks here.
     if target.live and not os.environ.get("MEIBEL_CONTRACT_PROG"):
-        problem = preflight(target, load_contract())
+        problem = preflight(target, load_contract(), har=har)
         if problem:
             raise pytest.UsageError(problem)
     set_target(target)
-    start_run(target, progress=os.environ.get("MEIBEL_CONTRACT_PROGRESS") == "1")
+    start_run(target, progress=os.environ.get("MEIBEL_CONTRACT_PROGRESS") == "1", har=har)
     # The suite's module builds its schema (and in-process app, with this run's key) when it is
     # imported: a run inside another run (the kit's own tests) must import it afresh.
     sys.modules.pop("contract_tests.test_contract", None)
@@ -142,12 +157,28 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     run = current_run()
     if not run.cases and not run.not_sent:
         return  # the suite did not run in this session (other tests did)
-    program = os.environ.get("MEIBEL_CONTRACT_PROG") or "pytest contract_tests"
-    for title, lines in summary_lines(run, replay=replay_command(run.target, program)):
+    if os.environ.get("MEIBEL_CONTRACT_PROG"):
+        return  # meibel-contract prints the summary and writes the reports itself
+    replay = replay_command(run.target, "pytest contract_tests")
+    for title, lines in summary_lines(run, replay=replay):
         if title:
             terminalreporter.section(title)
         for line in lines:
             terminalreporter.write_line(line)
+    code = 0 if exitstatus == 0 else 1 if exitstatus == 1 else 2
+    problems = []
+    har, md = config.getoption("report_har"), config.getoption("report_md")
+    if har and run.har is not None:
+        try:
+            run.har.write(har)
+        except OSError as exc:
+            problems.append(f"cannot write {har}: {exc.strerror or exc}")
+    from contract_tests.report_md import markdown, write_markdown
+
+    if md:  # `pytest` runs the kit's own suite too: only a run asked for a report writes one
+        problems += write_markdown(md, markdown(run, code, replay=replay))
+    for problem in problems:
+        terminalreporter.write_line(f"meibel-contract: error: {problem}")
 
 
 def replay_command(target: Target, program: str) -> str:

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
+from typing import TYPE_CHECKING
 
 import httpx
 
 from contract_tests.target import API_KEY_HEADER, Target
 from mock_server.contract import Contract
 
+if TYPE_CHECKING:
+    from contract_tests.har import HarLog
 
-def preflight(target: Target, contract: Contract) -> str | None:
+
+def preflight(target: Target, contract: Contract, *, har: HarLog | None = None) -> str | None:
     """One line saying why a run cannot start, or None: no key, no answer, a wrong base URL, a
     refused key. Its one request is refused by any service (a body missing what is required), so
-    it is never a write."""
+    it is never a write. With `har`, the request and its answer go into the run's HAR log."""
     assert target.base_url is not None
     secured = [op for op in contract.operations if op.security]
     if secured and not target.api_key:
@@ -29,6 +34,7 @@ def preflight(target: Target, contract: Contract) -> str | None:
     op = next((op for op in secured if op.method == "post" and op.body is not None), None)
     probe = op or (contract.operations[0] if contract.operations else None)
     url = target.base_url + (probe.path if probe else "/")
+    started, clock = time.time(), time.monotonic()
     try:
         if op is not None:
             # `{}` lacks every required property: no service acts on it.
@@ -44,6 +50,8 @@ def preflight(target: Target, contract: Contract) -> str | None:
         return f"{target.base_url} did not answer within {target.timeout:g} s"
     except httpx.TransportError as exc:
         return f"{target.base_url}: {_reason(exc)}"
+    if har is not None:
+        har.add_httpx(answer, started, time.monotonic() - clock)
     if answer.status_code == 404:
         example = _server_example(contract)
         return (

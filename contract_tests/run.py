@@ -17,17 +17,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.case import Case
 from schemathesis.generation.meta import TestPhase
 
-from contract_tests.checks import CHECKS, reproduction
+from contract_tests.checks import CHECKS, PROBE_ANSWERS, answer_summary, reproduction
 from contract_tests.context import CONTEXT
 from contract_tests.deviations import DEVIATIONS
 from contract_tests.gate import Gate, NotSent, installed
+from contract_tests.har import HarLog
 from contract_tests.target import API_KEY_HEADER, Target
 from mock_server.contract import load_contract
+
+OVER_MAX_EXAMPLES = "over --max-examples"
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Failure:
     message: str
     reproduction: str
     operation: str
+    answer: str  # status, content type and the start of the body of the answer that failed
 
 
 @dataclass
@@ -44,10 +47,14 @@ class Run:
     target: Target
     progress: bool = False
     gate: Gate | None = None
+    har: HarLog | None = None
     started: float = field(default_factory=time.monotonic)
-    cases: int = 0
+    cases: int = 0  # cases within --max-examples, handed to the gate (sent or withheld)
+    # Every case generated, by what became of it: "sent", OVER_MAX_EXAMPLES, or the gate's reason.
+    case_outcomes: Counter[str] = field(default_factory=Counter)
     not_sent: Counter[str] = field(default_factory=Counter)
     statuses: Counter[int] = field(default_factory=Counter)
+    failed_answers: int = 0  # answers that failed at least one check
     passed: Counter[str] = field(default_factory=Counter)
     failed: Counter[str] = field(default_factory=Counter)
     failures: dict[tuple[str, str], Failure] = field(default_factory=dict)
@@ -66,31 +73,37 @@ class Run:
         """Send one case with the run's key and check the answer; a kept-back case is counted."""
         with self._lock:
             if not self._within_max_examples(case):
-                self.not_sent["over --max-examples"] += 1
+                self.not_sent[OVER_MAX_EXAMPLES] += 1
+                self.case_outcomes[OVER_MAX_EXAMPLES] += 1
                 return
             self.cases += 1
             self._report_progress()
         if self.gate is not None:
             self._point_at_real_things(case)
-        negative = case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE
+        PROBE_ANSWERS.by_check.clear()
+        DEVIATIONS.new_case()
+        outcome = "sent"
         try:
             # The gate sits under `requests` while a case is sent (its checks' probes, retries and
             # redirects included), and only then: other tests of the same session are not its concern.
-            with self._gated(negative=negative):
+            with self._gated():
                 case.call_and_validate(headers=self.key_headers(), checks=checks)
-        except NotSent:
-            pass  # the gate counted it, with its reason
+        except NotSent as exc:
+            # The case's own request was kept back (a check's probe kept back stays in the check).
+            outcome = exc.kind or "not sent"
         except (AssertionError, FailureGroup):
             # Recorded already (the after_validate hook): the run goes on, so that one failure
             # does not hide the others, and the verdict is given once, at the end of the test.
             pass
+        with self._lock:
+            self.case_outcomes[outcome] += 1
 
     @contextmanager
-    def _gated(self, *, negative: bool) -> Iterator[None]:
+    def _gated(self) -> Iterator[None]:
         if self.gate is None:
             yield
             return
-        with installed(self.gate), self.gate.case(negative=negative):
+        with installed(self.gate):
             yield
 
     def _point_at_real_things(self, case: Case[Any]) -> None:
@@ -140,7 +153,7 @@ class Run:
             elapsed = time.monotonic() - self.started
             print(
                 f"  … {self.cases} cases in {elapsed:.0f} s ({self.sent} requests sent, {self.writes} writes, "
-                f"{sum(self.failed.values())} check failures so far)",
+                f"{self.failed_answers} answers failed a check so far)",
                 file=sys.stderr,
                 flush=True,
             )
@@ -148,33 +161,39 @@ class Run:
     def record(self, case: Case[Any], response: Any, results: list[Any]) -> None:
         with self._lock:
             self.statuses[int(response.status_code)] += 1
+            failed = False
             for result in results:
                 if result.failure is None:
                     self.passed[result.name] += 1
                     continue
+                failed = True
                 self.failed[result.name] += 1
                 title = str(getattr(result.failure, "title", "") or type(result.failure).__name__)
                 key = (result.name, title)
                 if key not in self.failures:
+                    # The request that failed: a probe's, where the check sent one, else the case's.
+                    # (`is None`: a `requests` answer with an error status is falsy.)
+                    probe = PROBE_ANSWERS.by_check.get(result.name)
+                    failing = response if probe is None else probe
                     self.failures[key] = Failure(
                         result.name,
                         title,
                         self.redact(str(getattr(result.failure, "message", "") or result.failure)),
-                        self.redact(reproduction(response)),
+                        self.redact(reproduction(failing)),
                         str(case.operation.label),
+                        self.redact(answer_summary(failing)),
                     )
+            self.failed_answers += failed
 
     def redact(self, text: str) -> str:
-        for secret in (self.target.api_key, CONTEXT.unknown_key):
-            if secret:
-                text = text.replace(secret, "[Filtered]")
-        return text
+        # Only the run's key is a secret; the unknown key of the auth probes is made up, and shown.
+        return text.replace(self.target.api_key, "[Filtered]") if self.target.api_key else text
 
 
 _current: Run | None = None
 
 
-def start_run(target: Target, *, progress: bool = False) -> Run:
+def start_run(target: Target, *, progress: bool = False, har: HarLog | None = None) -> Run:
     """A new run for `target`; for a live one, with the gate its cases are sent through."""
     global _current
     contract = load_contract()
@@ -182,7 +201,7 @@ def start_run(target: Target, *, progress: bool = False) -> Run:
     unknown = f"contract-unknown-{target.seed:x}"
     CONTEXT.start(contract, target.api_key, unknown)
     DEVIATIONS.reset(strict=target.strict)
-    run = Run(target, progress=progress)
+    run = Run(target, progress=progress, har=har)
     if target.base_url is not None:
         assert CONTEXT.judge is not None
         run.gate = Gate(
@@ -192,6 +211,8 @@ def start_run(target: Target, *, progress: bool = False) -> Run:
             rate_limit=target.rate_limit,
             timeout=target.timeout,
             budget=target.budget,
+            recorder=har,
+            api_key=target.api_key,
         )
     _current = run
     return run

@@ -37,6 +37,7 @@ class Verdict:
     kind: Kind
     reason: str
     operation: Operation | None = None
+    coercible: bool = False  # a write whose body a service accepts only after lax coercion
 
     @property
     def is_write(self) -> bool:
@@ -62,7 +63,19 @@ class WriteJudge:
         problem = self._missing_parameter(op, query, headers) or self._body_problem(op, headers, body)
         if problem:
             return Verdict("refused", problem, op)
-        return Verdict("write", "a lenient target could act on it", op)
+        return Verdict("write", "a lenient target could act on it", op, self._needs_coercion(op, body))
+
+    def _needs_coercion(self, op: Operation, body: bytes | None) -> bool:
+        """A body a conforming (strict) service refuses, which only lax coercion repairs."""
+        if not body or self._body_schema(op) is None:
+            return False
+        try:
+            parsed = json.loads(body)
+        except (ValueError, RecursionError):
+            return False
+        # Compared as JSON: in Python False == 0, and the coercion is exactly that difference.
+        coerced = self.coerce(op, parsed)
+        return json.dumps(coerced, sort_keys=True) != json.dumps(parsed, sort_keys=True)
 
     def body_problems(self, op: Operation, body: Any) -> list[str]:
         """Why a lenient target refuses this (parsed) body; empty when it could accept it."""

@@ -68,7 +68,26 @@ def current_target() -> Target:
 
 
 def target_from(options: dict[str, Any]) -> Target:
-    """Build a target from option values (None: not given); raises UsageError on bad ones."""
+    """Build a target from option values (None: not given); raises UsageError on bad ones.
+
+    An empty value, given or from the environment, is a usage error: it is what an unset CI
+    variable gives, and taking it as "not given" would test something else than was meant."""
+    for name in ("base_url", "api_key", "agent_id", "datasource_id", "app", "seed"):
+        value = options.get(name)
+        if isinstance(value, str) and not value.strip():
+            raise UsageError(
+                f"--{name.replace('_', '-')} is empty: give a value, or leave the option out "
+                "(an unset CI variable gives this)"
+            )
+    for variable, option in (("MEIBEL_BASE_URL", "base_url"), ("MEIBEL_API_KEY", "api_key")):
+        if options.get(option) is None and variable in os.environ and not os.environ[variable].strip():
+            if variable == "MEIBEL_API_KEY" and not (
+                options.get("base_url") or os.environ.get("MEIBEL_BASE_URL")
+            ):
+                continue  # the in-process mock takes a key of the run's own
+            raise UsageError(
+                f"${variable} is set but empty: give it a value, or unset it (an unset CI secret gives this)"
+            )
     base_url = options.get("base_url") or os.environ.get("MEIBEL_BASE_URL") or None
     if base_url:
         base_url = check_base_url(base_url, allow_insecure=bool(options.get("allow_insecure")))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -57,6 +58,21 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """pytester's runs load every installed plugin, pytest-asyncio (the dev extra) among them, which
+    warns in each run that its loop scope is unset, into this run's own warnings summary. The inner
+    runs are given the setting. (tests/test_pytest_route.py runs the suite beside it without.)"""
+    if importlib.util.find_spec("pytest_asyncio") is not None:
+        setting = ("-o", "asyncio_default_fixture_loop_scope=function")
+        for name in ("runpytest_inprocess", "runpytest_subprocess"):
+            run = getattr(pytester, name)
+            monkeypatch.setattr(
+                pytester, name, lambda *args, _run=run, **kwargs: _run(*args, *setting, **kwargs)
+            )
+    return pytester
 
 
 @pytest.fixture(scope="session")

@@ -154,7 +154,7 @@ def test_pytest_with_base_url_has_the_same_safe_defaults(
     result.assert_outcomes(passed=1)
     assert app.accepted == 0
     assert "at most 0 write(s), 500 req/s" in result.stdout.str()
-    assert "writes withheld (--max-writes)" in result.stdout.str()
+    assert "withheld as writes (--max-writes 0)" in result.stdout.str()
     assert re.search(r"validation_error_has_detail +[1-9]\d* passed +0 failed", result.stdout.str())
 
 

@@ -37,7 +37,7 @@ def run_against(kind: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tu
 
 
 def _sent(output: str) -> int:
-    found = re.search(r"(\d+) requests sent", output)
+    found = re.search(r"requests: (\d+) sent", output)
     assert found, output
     return int(found.group(1))
 
@@ -48,7 +48,7 @@ def test_a_default_run_creates_nothing(kind: str, seed: int, capsys: pytest.Capt
     code, stand_in, output = run_against(kind, f"--seed={seed}", capsys=capsys)
     assert stand_in.created == 0, output
     assert _sent(output) >= 40  # it did test: requests that no service acts on
-    assert "writes withheld (--max-writes)" in output
+    assert "withheld as writes (--max-writes 0)" in output
     # The strict and lax services conform; the lenient-auth ones are caught by their refusals.
     assert code == (0 if kind in ("strict", "lax") else 1), output
     if code == 1:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from contract_tests.gate import Gate, NotSent, installed
+from contract_tests.gate import SENDER, Gate, NotSent, installed
 from contract_tests.lax import Lax
 from contract_tests.safety import WriteJudge
 from mock_server import load_contract
@@ -120,15 +120,31 @@ def test_the_gate_lets_no_write_out_past_the_budget(judge: WriteJudge) -> None:
     assert (gate.writes, gate.sent) == (2, 3)
 
 
-def test_writes_of_invalid_cases_take_at_most_half_the_budget(judge: WriteJudge) -> None:
-    gate = _gate(judge, max_writes=3)
+def test_bodies_only_coercion_makes_valid_take_at_most_a_tenth_of_the_budget(judge: WriteJudge) -> None:
+    gate = _gate(judge, max_writes=20)
     coercible = json.dumps(with_spec(execution={"retry_limit": "5"})).encode()
-    with gate.case(negative=True):
-        gate.admit("POST", URL, {}, coercible)
+    gate.admit("POST", URL, {}, coercible)
+    gate.admit("POST", URL, {}, coercible)
+    with pytest.raises(NotSent, match="write budget"):
+        gate.admit("POST", URL, {}, coercible)  # a third: past 20 // 10
+    for _ in range(18):  # the rest goes to bodies any conforming service accepts
+        gate.admit("POST", URL, {}, json.dumps(VALID).encode())
+    assert (gate.writes, gate.coercible_writes) == (20, 2)
+    assert gate.not_sent == {"writes withheld (--max-writes)": 1}
+
+
+def test_probes_are_counted_under_their_check(judge: WriteJudge) -> None:
+    gate = _gate(judge, max_writes=1)
+    gate.admit("POST", URL, {}, b"{}")
+    token = SENDER.set("ignored_auth")
+    try:
+        gate.admit("POST", URL, {}, json.dumps(VALID).encode())
         with pytest.raises(NotSent):
-            gate.admit("POST", URL, {}, coercible)
-    gate.admit("POST", URL, {}, json.dumps(VALID).encode())
-    assert gate.writes == 2
+            gate.admit("POST", URL, {}, json.dumps(VALID).encode())
+    finally:
+        SENDER.reset(token)
+    assert gate.sent_by == {"case": 1, "ignored_auth": 1}
+    assert gate.withheld_by == {"ignored_auth": 1}
 
 
 @pytest.mark.parametrize(
@@ -176,7 +192,7 @@ def test_the_gate_is_under_requests_only_while_a_case_is_sent() -> None:
     with outer_run_kept():
         run = run_module.start_run(Target(base_url="http://127.0.0.1:9/v2", api_key="k"))
         assert requests.adapters.HTTPAdapter.send is original
-        with run._gated(negative=False):
+        with run._gated():
             assert requests.adapters.HTTPAdapter.send is not original
             with pytest.raises(NotSent, match="outside the target"):
                 requests.get("http://127.0.0.1:9/elsewhere", timeout=1)
