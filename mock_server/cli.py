@@ -7,7 +7,8 @@ meibel-mock [--host H] [--port P] [--spec PATH [--strict] [--allow-external-refs
             [--body-timeout S] [--idle-timeout S] [--control-token TOKEN | --no-control]
             [--workers N|auto] ...
 meibel-mock fixtures --out DIR [--spec PATH [--strict] [--allow-external-refs DIR]...] [--seed N]
-meibel-mock proxy --upstream URL ... (proxy.py)
+meibel-mock proxy --upstream URL [--record DIR] ... (proxy.py)
+meibel-mock recordings import FILE.har [--out DIR] [--spec PATH] (har.py)
 """
 
 from __future__ import annotations
@@ -170,6 +171,15 @@ def _serve_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes answering on the port, sharing journal, queue and scenario (default 1; auto: one per core)",
     )
+    parser.add_argument(
+        "--recordings", metavar="DIR", help="answer requests that match a recording in DIR with it"
+    )
+    parser.add_argument(
+        "--match",
+        choices=("exact", "partial"),
+        default="exact",
+        help="a recording's body must equal the request's (exact), or be found in it (partial)",
+    )
     types.add_connection_limits(parser)
     control = parser.add_mutually_exclusive_group()
     control.add_argument(
@@ -200,6 +210,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mock_server.proxy import serve_proxy
 
             return serve_proxy(args[1:])
+        if args[:1] == ["recordings"]:
+            from mock_server.har import recordings_main
+
+            return recordings_main(args[1:])
         if args[:1] == ["fixtures"]:
             from mock_server.fixtures import write_fixtures
 
@@ -244,6 +258,8 @@ def serve_mock(options: argparse.Namespace) -> int:
         fail_code=options.fail_code,
         journal_size=options.journal_size,
         journal_bytes=options.journal_bytes,
+        recordings=options.recordings,
+        match=options.match,
     )
     if options.watch and not options.spec:
         raise UsageError("--watch needs --spec: the bundled document does not change")
@@ -344,6 +360,8 @@ def banner(
         lines.append(f"  Workers:   {workers} processes, sharing journal, queue and scenario")
     if settings.scenario:
         lines.append(f"  Scenario:  {settings.scenario}")
+    if settings.recordings is not None:
+        lines.append(f"  Recordings: {settings.recordings} ({settings.match} match; see /__mock/recordings)")
     example = _example_curl(contract, base, key_arg)
     if example:
         lines.append(f"  Try:       {example}")
