@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ MAX_BYTES = 64 * MiB  # all the files together
 MATCH_MODES = ("exact", "partial")
 RECORDING_HEADER = "x-mock-recording"  # on a replayed answer: the recording's name
 _NO_BODY = object()
+_REPEAT = re.compile(r"(.+)-(\d+)")
 _SKIPPED_HEADERS = frozenset({"content-type", "content-length", "transfer-encoding", "connection"})
 
 
@@ -148,9 +150,12 @@ def load_recordings(directory: Path, contract: Contract, *, match: str = "exact"
     if not directory.is_dir():
         raise UsageError(f"--recordings {directory}: not a directory")
     files = sorted(
-        p
-        for p in directory.rglob("*.json")
-        if not any(part.startswith(".") for part in p.relative_to(directory).parts)
+        (
+            p
+            for p in directory.rglob("*.json")
+            if not any(part.startswith(".") for part in p.relative_to(directory).parts)
+        ),
+        key=_in_order,
     )
     if len(files) > MAX_FILES:
         raise UsageError(f"--recordings {directory}: {len(files)} files, more than the limit of {MAX_FILES}")
@@ -174,6 +179,14 @@ def load_recordings(directory: Path, contract: Contract, *, match: str = "exact"
             continue
         loaded.by_op.setdefault(replay.op, []).append(replay)
     return loaded
+
+
+def _in_order(path: Path) -> tuple[str, str, int]:
+    """Files by name, a request's repeats (`…-2`, `…-3`, `…-10`) after it, in the order recorded."""
+    repeat = _REPEAT.fullmatch(path.stem)
+    if repeat is None:
+        return str(path.parent), path.stem, 1
+    return str(path.parent), repeat.group(1), int(repeat.group(2))
 
 
 def _reason(exc: BaseException) -> str:
