@@ -14,6 +14,8 @@ half a file; a write that fails is one log line, and the proxy goes on.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,6 +28,7 @@ from mock_server.recording import Exchange, Recording, Redaction, build
 
 log = logging.getLogger("mock_server.recorder")
 DEFAULT_MAX_FILES = 1000
+MAX_REMEMBERED = 1_000_000  # digests of recorded requests kept (16 bytes each) to skip repeats fast
 
 
 class Recorder:
@@ -44,6 +47,8 @@ class Recorder:
         self.record_all = record_all
         self.redaction = Redaction(contract, keys)
         self._seen: dict[str, int] = {}  # request identity -> times recorded in this run
+        self._sent: set[bytes] = set()  # digests of the requests recorded, as sent (`_digest`)
+        self._index: dict[str, dict[str, set[str]]] = {}  # folder -> request's tail -> its files
         self.written = 0
         self.broken = 0  # recorded answers that break the document
         self.repeats = 0
@@ -74,28 +79,53 @@ class Recorder:
                     self.max_files,
                 )
             return None
-        recording = build(self.contract, self.redaction, op, path_params, exchange, violations, extra_secrets)
-        times = self._seen.get(recording.identity, 0)
-        if times and not self.record_all:
+        # The same bytes sent again: known without building the file (only a digest is kept).
+        sent = _digest(exchange)
+        if not self.record_all and sent in self._sent:
             self.repeats += 1
             return None
+        recording = build(self.redaction, op, path_params, exchange, violations, extra_secrets)
+        times = self._seen.get(recording.identity, 0)
+        if times and not self.record_all:
+            self.repeats += 1  # (the same request with another key, or headers that do not count)
+            return None
         stem = recording.stem if not times else f"{recording.stem}-{times + 1}"
-        recording = Recording(recording.folder, stem, recording.identity, recording.content)
         try:
-            folder = self.directory / recording.folder
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = self._folder(recording.folder)
             if not times:
-                _forget_older(folder, recording)
-            _write_atomically(folder / f"{stem}.json", recording.text())
+                self._forget_older(folder, recording.stem)
+            path = f"{folder}/{stem}.json"
+            _write_atomically(folder, f"{stem}.json", recording.data)
         except OSError as exc:
             self.failed += 1
-            log.warning("cannot write recording %s: %s", recording.name, exc.strerror or exc)
+            log.warning("cannot write recording %s/%s: %s", recording.folder, stem, exc.strerror or exc)
             return None
+        self._index[folder].setdefault(_tail(recording.stem), set()).add(path)
+        if len(self._sent) < MAX_REMEMBERED:
+            self._sent.add(sent)
         self._seen[recording.identity] = times + 1
         self.written += 1
         if violations:
             self.broken += 1
-        return recording
+        return Recording(recording.folder, stem, recording.identity, recording.content, recording.data)
+
+    def _folder(self, name: str) -> str:
+        """The operation's folder, created, and what an earlier run left in it indexed (once)."""
+        folder = f"{self.directory}/{name}"
+        if folder not in self._index:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            index: dict[str, set[str]] = {}
+            for old in Path(folder).glob("*.json"):
+                index.setdefault(_tail(_without_repeat(old.stem)), set()).add(str(old))
+            self._index[folder] = index
+        return folder
+
+    def _forget_older(self, folder: str, stem: str) -> None:
+        """A request recorded again replaces what an earlier run recorded for it, whatever its
+        status then, and that run's repeats (`-2`, `-3`, …)."""
+        for old in self._index[folder].pop(_tail(stem), ()):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(old)
 
     def describe(self) -> str:
         return f"into {self.directory} (at most {self.max_files} files; keys hidden)"
@@ -115,26 +145,38 @@ class Recorder:
         return "; ".join(parts)
 
 
-def _forget_older(folder: Path, recording: Recording) -> None:
-    """A request recorded again replaces what an earlier run recorded for it, whatever its status
-    then, and that run's repeats (`-2`, `-3`, …)."""
-    tail = recording.stem.split("-", 1)[1]  # the slug and hash: the request, without the status
-    for old in folder.glob(f"*-{tail}*.json"):
-        stem = old.stem
-        status, _, rest = stem.partition("-")
-        if status.isdigit() and (
-            rest == tail or (rest.startswith(tail + "-") and rest[len(tail) + 1 :].isdigit())
-        ):
-            old.unlink(missing_ok=True)
+def _tail(stem: str) -> str:
+    """A recording's name without its status: the request's slug and hash."""
+    return stem.split("-", 1)[1] if "-" in stem else stem
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+def _without_repeat(stem: str) -> str:
+    """`201-invoices-3f2a9c-2` → `201-invoices-3f2a9c` (a repeat's number is never a hash of six)."""
+    base, _, number = stem.rpartition("-")
+    return base if base and number.isdigit() and len(number) < 6 else stem
+
+
+def _digest(exchange: Exchange) -> bytes:
+    """The request as sent, but for its headers: equal for a client's repeats."""
+    text = f"{exchange.method} {exchange.path}?{exchange.query}".encode("utf-8", "surrogateescape")
+    return hashlib.blake2b(text + b"\0" + (exchange.body or b""), digest_size=16).digest()
+
+
+def _write_atomically(folder: str, name: str, data: bytes) -> None:
+    path = f"{folder}/{name}"
+    temporary = f"{folder}/.{name}.{os.getpid()}.tmp"
     try:
-        temporary.write_text(text, encoding="utf-8")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+        finally:
+            os.close(descriptor)
         os.replace(temporary, path)
     except OSError:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
         raise
 
 

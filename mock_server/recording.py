@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
+
 from mock_server.contract import Contract, Operation, is_json_media_type
 from mock_server.parameters import cookies
 from mock_server.redaction import ALWAYS_SECRET_HEADERS, REDACTED, Redactor, is_secret_param
@@ -70,6 +72,7 @@ NEVER = frozenset(
 )
 _SLUG_KEYS = ("name", "title", "label", "slug", "display_name", "id")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_REDACTED_BYTES = REDACTED.encode()
 
 
 @dataclass(frozen=True)
@@ -94,59 +97,116 @@ class Recording:
     stem: str
     identity: str  # a hash of the redacted request: equal for identical requests
     content: dict[str, Any]
+    data: bytes  # the file's bytes
 
     @property
     def name(self) -> str:
         return f"{self.folder}/{self.stem}"
 
     def text(self) -> str:
-        return json.dumps(self.content, indent=2, ensure_ascii=False) + "\n"
+        return self.data.decode("utf-8", "surrogatepass")
+
+
+def encode(content: Any) -> bytes:
+    """A recording's bytes: JSON, two-space indented, UTF-8, one value per line, as people diff it."""
+    try:
+        return orjson.dumps(content, option=orjson.OPT_INDENT_2) + b"\n"
+    except TypeError:  # integers past 64 bits (the mock accepts them): the standard library's
+        return (json.dumps(content, indent=2) + "\n").encode()  # (ASCII: a lone surrogate escaped too)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What is kept of an operation's exchanges, read from the document once."""
+
+    folder: str
+    request_headers: frozenset[str]
+    response_headers: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Hiding:
+    """A redactor for one set of secrets, and their spellings in a file's JSON text."""
+
+    redactor: Redactor
+    spellings: tuple[bytes, ...]
 
 
 class Redaction:
     """The document's credential names, read once; per exchange, a redactor for the secrets it carries."""
 
     def __init__(self, contract: Contract, keys: Iterable[str] = ()) -> None:
+        self.contract = contract
         creds = [c for op in contract.operations for alternative in op.security for c in alternative]
         self.header_creds = frozenset(c.name.lower() for c in creds if c.location == "header")
         self.query_creds = frozenset(c.name for c in creds if c.location == "query")
         self.cookie_creds = frozenset(c.name for c in creds if c.location == "cookie")
+        self._secret_headers = self.header_creds | frozenset(ALWAYS_SECRET_HEADERS)
         self.keys = tuple(key for key in keys if key)  # known to the tool (the upstream's, given)
-        self._cache: dict[frozenset[str], Redactor] = {}
+        self._cache: dict[frozenset[str], _Hiding] = {}
+        self._plans: dict[Operation, _Plan] = {}
+
+    def plan(self, op: Operation) -> _Plan:
+        found = self._plans.get(op)
+        if found is None:
+            wanted = REQUEST_HEADERS | {p.name.lower() for p in op.parameters if p.location == "header"}
+            wanted |= self.header_creds
+            if any(p.location == "cookie" for p in op.parameters):
+                wanted |= {"cookie"}
+            found = self._plans[op] = _Plan(
+                safe_name(op.operation_id or f"{op.method}{op.path}"),
+                frozenset(wanted),
+                RESPONSE_HEADERS | _declared_headers(self.contract, op),
+            )
+        return found
 
     def secrets(
         self, headers: Iterable[tuple[str, str]], query: str, form: str = "", extra: Iterable[str] = ()
     ) -> set[str]:
         """The credentials a request presents: its secret headers' values (the token after a
         scheme's name too), every cookie's value, credential-like parameters' values."""
-        found = set(self.keys) | set(extra)
+        found = {*self.keys, *extra}
+        secret_headers = self._secret_headers
         for name, value in headers:
             lower = name.lower()
             if lower == "cookie":
                 found.update(cookies(value).values())
-            elif lower in self.header_creds or lower in ALWAYS_SECRET_HEADERS:
+            elif lower in secret_headers:
                 found.add(value.strip())
                 found.add(value.partition(" ")[2].strip())
         for encoded in (query, form):
-            for name, value in parse_qsl(encoded, keep_blank_values=True):
-                if name in self.query_creds or is_secret_param(name):
-                    found.add(value)
+            if encoded:
+                for name, value in parse_qsl(encoded, keep_blank_values=True):
+                    if name in self.query_creds or is_secret_param(name):
+                        found.add(value)
         return {secret for secret in found if len(secret) >= MIN_SECRET and secret != REDACTED}
 
-    def redactor(self, secrets: set[str]) -> Redactor:
+    def hiding(self, secrets: set[str]) -> _Hiding:
         key = frozenset(secrets)
         found = self._cache.get(key)
         if found is None:
             if len(self._cache) >= 64:  # a handful of keys in practice; bounded whatever comes
                 self._cache.clear()
-            found = self._cache[key] = Redactor(
-                secrets, secret_headers=self.header_creds, secret_params=self.query_creds
+            spellings = {
+                spelling.encode("utf-8", "surrogatepass")
+                for secret in secrets
+                for spelling in (
+                    secret,
+                    json.dumps(secret)[1:-1],
+                    json.dumps(secret, ensure_ascii=False)[1:-1],
+                )
+            }
+            found = self._cache[key] = _Hiding(
+                Redactor(secrets, secret_headers=self.header_creds, secret_params=self.query_creds),
+                tuple(sorted(spellings, key=len, reverse=True)),
             )
         return found
 
+    def redactor(self, secrets: set[str]) -> Redactor:
+        return self.hiding(secrets).redactor
+
 
 def build(
-    contract: Contract,
     redaction: Redaction,
     op: Operation,
     path_params: Mapping[str, str],
@@ -157,27 +217,21 @@ def build(
     """The file for `exchange`, a request to `op`, keys hidden."""
     request_type = _header(exchange.headers, "content-type")
     form = (exchange.body or b"").decode("latin-1") if "x-www-form-urlencoded" in request_type else ""
-    secrets = redaction.secrets(exchange.headers, exchange.query, form, extra_secrets)
-    redactor = redaction.redactor(secrets)
-    declared = _declared_headers(contract, op)
-    wanted = REQUEST_HEADERS | {p.name.lower() for p in op.parameters if p.location == "header"}
-    wanted |= redaction.header_creds | (
-        {"cookie"} if any(p.location == "cookie" for p in op.parameters) else set()
-    )
+    hiding = redaction.hiding(redaction.secrets(exchange.headers, exchange.query, form, extra_secrets))
+    redactor = hiding.redactor
+    plan = redaction.plan(op)
     request: dict[str, Any] = {"method": exchange.method.upper(), "path": redactor.text(exchange.path)}
     if exchange.query:
         request["query"] = _query(redactor.params(exchange.query))
-    kept = _headers(redactor, exchange.headers, wanted, redaction)
+    kept = _headers(redactor, exchange.headers, plan.request_headers, redaction)
     if kept:
         request["headers"] = kept
     request.update(body_fields(redactor, exchange.body, request_type))
     response: dict[str, Any] = {"status": exchange.status}
-    answer_headers = _headers(redactor, exchange.response_headers, RESPONSE_HEADERS | declared, redaction)
+    answer_headers = _headers(redactor, exchange.response_headers, plan.response_headers, redaction)
     if answer_headers:
         response["headers"] = answer_headers
-    response.update(
-        body_fields(redactor, exchange.response, _header(exchange.response_headers, "content-type"))
-    )
+    response.update(body_fields(redactor, exchange.response, answer_headers.get("content-type", "")))
     content: dict[str, Any] = {
         "operation": {"id": op.operation_id, "method": op.method.upper(), "path": op.path},
         "request": request,
@@ -185,18 +239,16 @@ def build(
     }
     if violations:
         content["violations"] = list(violations)
-    identity = request_identity(request, dict(path_params))
-    folder = safe_name(op.operation_id or f"{op.method}{op.path}")
+    identity = request_identity(request, path_params)
     slug = _slug(request.get("body"), path_params)
     stem = f"{exchange.status}-{slug}-{identity[:6]}" if slug else f"{exchange.status}-{identity[:6]}"
-    recording = Recording(folder, stem, identity, content)
-    text = recording.text()
-    if any(secret in text or json.dumps(secret)[1:-1] in text for secret in secrets):
+    data = encode(content)
+    if any(spelling in data for spelling in hiding.spellings):
         # A key in a place no rule above knew (a header's name, a path segment): hidden in the text.
-        for secret in sorted(secrets, key=len, reverse=True):
-            text = text.replace(secret, REDACTED).replace(json.dumps(secret)[1:-1], REDACTED)
-        recording = Recording(folder, stem, identity, json.loads(text))
-    return recording
+        for spelling in hiding.spellings:
+            data = data.replace(spelling, _REDACTED_BYTES)
+        content = json.loads(data)
+    return Recording(plan.folder, stem, identity, content, data)
 
 
 def body_fields(redactor: Redactor, raw: bytes | None, content_type: str) -> dict[str, Any]:
@@ -206,6 +258,10 @@ def body_fields(redactor: Redactor, raw: bytes | None, content_type: str) -> dic
     hidden, _ = redactor.body(raw, len(raw) + 1)
     if is_json_media_type(content_type) or not content_type:
         try:
+            return {"body": orjson.loads(hidden)}
+        except orjson.JSONDecodeError:
+            pass
+        try:  # what orjson refuses and the mock accepts: integers past 64 bits
             return {"body": json.loads(hidden)}
         except (ValueError, RecursionError):
             pass
@@ -231,14 +287,17 @@ def request_identity(request: Mapping[str, Any], path_params: Mapping[str, str])
     canonical = [
         request.get("method"),
         request.get("path"),
-        sorted(path_params.items()),
+        sorted(path_params.items()) if path_params else [],
         sorted((name, values) for name, values in (request.get("query") or {}).items()),
         request.get("body"),
         request.get("body_text"),
         request.get("body_base64"),
     ]
-    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    try:
+        data = orjson.dumps(canonical, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # (integers past 64 bits, lone surrogates)
+        data = json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()
+    return hashlib.sha256(data).hexdigest()
 
 
 def safe_name(text: str) -> str:
