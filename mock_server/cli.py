@@ -35,6 +35,7 @@ from mock_server.cors import CorsPolicy, parse_origin
 from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import MockError, UsageError
 from mock_server.generation import Generator
+from mock_server.scenarios import recognises
 
 PROG = "meibel-mock"
 
@@ -200,6 +201,9 @@ def _fixtures_parser() -> argparse.ArgumentParser:
     parser.add_argument("--spec", help="an OpenAPI 3.0/3.1/3.2 document (default: the bundled one)")
     types.add_document_options(parser)
     parser.add_argument("--seed", type=_seed, default=0, help="seed for ids and timestamps (default 0)")
+    parser.add_argument(
+        "--recordings", metavar="DIR", help="also each recorded JSON answer in DIR, as recorded"
+    )
     return parser
 
 
@@ -215,12 +219,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return recordings_main(args[1:])
         if args[:1] == ["fixtures"]:
-            from mock_server.fixtures import write_fixtures
+            from mock_server.fixtures import write_fixtures, write_recorded_fixtures
 
             options = _fixtures_parser().parse_args(args[1:])
-            for path in write_fixtures(
-                types.load_document(options, PROG), Path(options.out), seed=options.seed
-            ):
+            contract = types.load_document(options, PROG)
+            written = []
+            if options.recordings is None or any(recognises(op) for op in contract.operations):
+                written += write_fixtures(contract, Path(options.out), seed=options.seed)
+            if options.recordings is not None:
+                written += write_recorded_fixtures(contract, Path(options.recordings), Path(options.out))
+            for path in written:
                 print(path)
             return 0
         return serve_mock(_serve_parser().parse_args(args))
