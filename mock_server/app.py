@@ -25,7 +25,7 @@ from mock_server.control import refusal as control_refusal
 from mock_server.cors import CorsPolicy, Refusal
 from mock_server.direct import Reply
 from mock_server.engine import NOT_FOUND, Answer, Engine, Request, Settings
-from mock_server.errors import UsageError
+from mock_server.errors import MockError, UsageError
 from mock_server.journal import Journal
 from mock_server.redaction import Redactor
 from mock_server.served_document import ServedDocument
@@ -610,7 +610,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         def reload(new: Contract) -> None:
-            mock.load(new, settings, mock.state.shared)
+            try:
+                mock.load(new, settings, mock.state.shared)
+            except MockError as exc:  # (recordings that no longer load): the watch goes on
+                log.warning("%s — still serving the last good document", exc)
 
         task = asyncio.create_task(watch_document(watch, reload)) if watch is not None else None
         try:

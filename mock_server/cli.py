@@ -269,6 +269,8 @@ def serve_mock(options: argparse.Namespace) -> int:
         recordings=options.recordings,
         match=options.match,
     )
+    if options.match != "exact" and options.recordings is None:
+        raise UsageError("--match needs --recordings DIR")
     if options.watch and not options.spec:
         raise UsageError("--watch needs --spec: the bundled document does not change")
     # Start-up builds millions of long-lived objects for a large document and no garbage cycles:

@@ -273,3 +273,55 @@ def test_direct_and_asgi_paths_send_the_same_bytes(contract: Contract, tmp_path:
 
 def test_without_recordings_the_listing_is_empty(client: Client) -> None:
     assert client.request("GET", "/__mock/recordings").json() == {"count": 0, "recordings": []}
+
+
+def test_the_listing_keeps_the_control_rules(contract: Contract, tmp_path: Path) -> None:
+    record(contract, tmp_path)
+    with mock(tmp_path, control_token="tok") as client:
+        assert client.request("GET", "/__mock/recordings").status_code == 401
+        listed = client.request("GET", "/__mock/recordings", headers={"X-Mock-Control-Token": "tok"})
+        assert listed.json()["count"] == 1
+    with mock(tmp_path, control=False) as client:
+        assert client.request("GET", "/__mock/recordings").status_code == 404
+
+
+def test_a_key_known_to_the_recorder_is_hidden_even_where_the_request_did_not_carry_it(
+    contract: Contract, tmp_path: Path
+) -> None:
+    recorder = Recorder(contract, tmp_path, keys=["env-key-7d1e0b"])
+    record(contract, tmp_path, answer={**ANSWER, "owner": "env-key-7d1e0b"}, recorder=recorder)
+    [path] = tmp_path.rglob("*.json")
+    assert b"env-key-7d1e0b" not in path.read_bytes()
+
+
+def test_match_needs_recordings(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--match", "partial", "--port", "0"]) == 2
+    assert capsys.readouterr().err == "meibel-mock: error: --match needs --recordings DIR\n"
+
+
+def test_both_journals_mark_a_replayed_answer_alike(tmp_path: Path) -> None:
+    import asyncio
+
+    from mock_server.journal import Journal
+    from mock_server.redaction import Redactor
+    from mock_server.sqlite_state import SqliteJournal, create_store
+
+    local = Journal(10)
+    create_store(tmp_path, workers=1)
+    shared = SqliteJournal(
+        tmp_path, 0, 1, size=10, max_bytes=10**6, redactor=Redactor(), cleared=lambda: None
+    )
+
+    async def run() -> None:
+        for journal in (local, shared):
+            for recording in ("createExecution/201-x-abc123", None):
+                done = journal.record("POST", PATH, "", {}, b"{}", 201, b"{}", journal.generation, recording)
+                if done is not None:
+                    await done
+
+    asyncio.run(run())
+    for journal in (local, shared):
+        entries = [e.to_json() for e in journal.entries()]
+        assert [e.get("recording") for e in entries] == ["createExecution/201-x-abc123", None]
+        assert "recording" not in entries[1]  # an entry not replayed keeps its shape
+    assert local.snapshot().used_bytes == shared.snapshot().used_bytes
