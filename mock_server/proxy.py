@@ -146,16 +146,19 @@ class ValidationProxy:
             problems += [
                 f"response: {p}" for p in self.responses.violations(routed[0], status, content_type, content)
             ]
-        if self.recorder is not None and isinstance(routed, tuple):
-            exchange = Exchange(method, path, query, headers, body if body else None, status, out, content)
-            answer_problems = [p.removeprefix("response: ") for p in problems[request_problems:]]
-            self.recorder.record(*routed, exchange, answer_problems, request_broken=request_problems > 0)
+        received = out
         out = [(k, v) for k, v in out if k.lower() not in HOP_BY_HOP]
         if problems:
             for problem in problems:
                 log.warning("%s %s → %s: %s", method, path, status, problem)
             out.append((VIOLATIONS_HEADER, _header_value(problems)))
         await _answer(send, status, out, content)
+        if self.recorder is not None and isinstance(routed, tuple) and not encoded:
+            # Once the client has its answer. (An answer compressed anyway could not be replayed
+            # as recorded: not recorded.)
+            exchange = Exchange(method, path, query, headers, body or None, status, received, content)
+            answer_problems = [p.removeprefix("response: ") for p in problems[request_problems:]]
+            self.recorder.record(*routed, exchange, answer_problems, request_broken=request_problems > 0)
 
     async def _read(self, headers: dict[str, str], receive: Receive) -> bytes:
         """The whole body, or a refusal: past `max_body` (413), or slower than `body_timeout` (408)."""

@@ -282,7 +282,9 @@ def _request_body(content_type: str, raw: bytes | None) -> Any:
 def _matches(
     replay: Replay, path_params: Mapping[str, str], query: dict[str, list[str]], body: Any, partial: bool
 ) -> bool:
-    if replay.path_params != path_params:
+    if replay.path_params != path_params and not all(
+        want in (REDACTED, path_params.get(name)) for name, want in replay.path_params.items()
+    ):
         return False
     if replay.query.keys() != query.keys() or not all(
         len(want) == len(query[name])
