@@ -8,7 +8,9 @@ machine falls on both alike. Each proxy's CPU time (user + system, all its threa
 /proc before and after its round; the best round of each is reported (the least disturbed), and
 the median too. Creating a file costs what the file system makes it cost (`--dir`: where the
 folder is made; by default the current directory, as a user records into a checkout). Two loads: every body new (each request written as a new file: the most recording
-can cost) and one body repeated (a repeat is recognised and skipped).
+can cost) and one body repeated (a repeat is recognised and skipped). Last, in process, the CPU
+spent in the recorder itself per exchange: the part of the difference that is the recording's own,
+steadier than the difference of two noisy totals on a shared machine.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 import statistics
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -47,6 +50,71 @@ def round_us(client: httpx.Client, proxy: Served, bodies: list[bytes]) -> float:
     return (cpu_seconds(proxy.pid) - before) / len(bodies) * 1e6
 
 
+def attribute(folder: str, count: int) -> str:
+    """In process: the CPU time spent in `Recorder.record` itself (this thread's), per exchange,
+    new and repeated, behind a real proxy in front of an upstream on a thread."""
+    import asyncio
+    import time
+
+    from mock_server import Settings, create_app, load_contract
+    from mock_server import recorder as recorder_module
+    from mock_server.proxy import ValidationProxy
+    from mock_server.recorder import Recorder
+    from mock_server.testing import serve_in_thread
+
+    contract = load_contract()
+    spent = [0.0]
+    with serve_in_thread(
+        create_app(contract, settings=Settings(api_keys=("bench-upstream-key",)))
+    ) as upstream:
+        recorder = Recorder(contract, Path(folder), max_files=10**7)
+        proxy = ValidationProxy(contract, upstream.origin, recorder=recorder)
+        original = recorder.record
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[0] += time.thread_time() - started
+
+        recorder.record = timed  # type: ignore[method-assign]
+        writing = [0.0]
+        write = recorder_module._write_atomically
+
+        def timed_write(*args: Any) -> None:
+            started = time.thread_time()
+            try:
+                write(*args)
+            finally:
+                writing[0] += time.thread_time() - started
+
+        recorder_module._write_atomically = timed_write  # type: ignore[assignment]
+
+        async def send(bodies: list[bytes]) -> float:
+            transport = httpx.ASGITransport(app=proxy)
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+                spent[0] = writing[0] = 0.0
+                for raw in bodies:
+                    answer = await client.post(PATH, content=raw, headers=HEADERS)
+                    assert answer.status_code == 201, answer.text
+            return spent[0] / len(bodies) * 1e6
+
+        async def both() -> tuple[float, float, float]:
+            new = await send([body(10**6 + i) for i in range(count)])
+            files = writing[0] / count * 1e6
+            repeated = await send([body(10**6)] * count)
+            await proxy.aclose()
+            return new, files, repeated
+
+        new, files, repeated = asyncio.run(both())
+        recorder_module._write_atomically = write
+    return (
+        f"in Recorder.record itself: {new:.0f} µs per new file (of which {files:.0f} µs creating and "
+        f"writing the file), {repeated:.1f} µs per repeat ({count} each)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=7)
@@ -60,7 +128,7 @@ def main() -> int:
     quiet = ("--log-level", "warning")
     with (
         tempfile.TemporaryDirectory(dir=options.dir, prefix=".bench-recordings-") as folder,
-        Served("--api-key", "bench-upstream-key", *quiet) as upstream,
+        Served("--api-key", "bench-upstream-key", "--idle-timeout", "600", *quiet) as upstream,
     ):
         upstream_url = upstream.origin + "/v2"
         plain = Served("proxy", "--upstream", upstream_url, *quiet)
@@ -91,6 +159,7 @@ def main() -> int:
                     f"{median['record']:.0f} ({median['record'] / median['plain'] - 1:+.1%})"
                 )
             files = sum(1 for _ in Path(folder).rglob("*.json"))
+            print(attribute(folder, options.requests))
             print(
                 f"{files} recordings written in {Path(folder).resolve().parent}, {options.rounds} rounds of "
                 f"{options.requests} requests per proxy"
