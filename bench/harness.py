@@ -92,8 +92,10 @@ class Served:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
-        self._log.seek(0)
-        self.stderr = self._log.read()
+        if not self._log.closed:  # (a second stop: already read)
+            self._log.seek(0)
+            self.stderr = self._log.read()
+            self._log.close()
         return int(self.process.returncode)
 
     def __exit__(

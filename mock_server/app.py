@@ -25,7 +25,7 @@ from mock_server.control import refusal as control_refusal
 from mock_server.cors import CorsPolicy, Refusal
 from mock_server.direct import Reply
 from mock_server.engine import NOT_FOUND, Answer, Engine, Request, Settings
-from mock_server.errors import UsageError
+from mock_server.errors import MockError, UsageError
 from mock_server.journal import Journal
 from mock_server.redaction import Redactor
 from mock_server.served_document import ServedDocument
@@ -38,6 +38,7 @@ CONTROL_METHODS = {
     "scenario": ("GET", "PUT"),
     "queue": ("GET", "POST", "DELETE"),
     "reset": ("POST",),
+    "recordings": ("GET",),
 }
 OPENAPI_PATH = "/openapi.json"
 READ_ONLY = ("GET", "HEAD")
@@ -111,7 +112,7 @@ class ApiEndpoint:
         payload = answer.encode()
         # Journaled before it is sent: a client that reads the journal on receiving it sees it.
         journaled = self.journal.record(
-            method, path, query, headers, body, answer.status, payload, generation
+            method, path, query, headers, body, answer.status, payload, generation, answer.recording
         )
         if journaled is not None:  # a journal shared by workers (--workers): once written
             await journaled
@@ -143,7 +144,7 @@ class ApiEndpoint:
         payload = answer.encode()
         reply = to_reply(answer, payload)
         journaled = self.journal.record(
-            method, path, query_text, headers, body, answer.status, payload, generation
+            method, path, query_text, headers, body, answer.status, payload, generation, answer.recording
         )
         if isinstance(journaled, asyncio.Future):  # a journal shared by workers: sent once written
             reply.after = journaled
@@ -165,7 +166,7 @@ class ApiEndpoint:
         payload = answer.encode()
         reply = to_reply(answer, payload)
         journaled = self.journal.record(
-            method, path, query, headers, body, answer.status, payload, generation
+            method, path, query, headers, body, answer.status, payload, generation, answer.recording
         )
         if journaled is not None:
             await journaled
@@ -189,6 +190,9 @@ class ApiEndpoint:
         if name == "reset":
             self.state.reset(self.engine)
             return Answer(204, empty=True)
+        if name == "recordings":  # what --recordings loaded, and how often each was served
+            loaded = self.engine.recordings
+            return Answer(200, loaded.listing() if loaded is not None else {"count": 0, "recordings": []})
         self.state.sync(self.engine)
         if method == "GET":
             return Answer(200, {"scenario": self.engine.scenario})
@@ -609,7 +613,10 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         def reload(new: Contract) -> None:
-            mock.load(new, settings, mock.state.shared)
+            try:
+                mock.load(new, settings, mock.state.shared)
+            except MockError as exc:  # (recordings that no longer load): the watch goes on
+                log.warning("%s — still serving the last good document", exc)
 
         task = asyncio.create_task(watch_document(watch, reload)) if watch is not None else None
         try:

@@ -7,7 +7,8 @@ meibel-mock [--host H] [--port P] [--spec PATH [--strict] [--allow-external-refs
             [--body-timeout S] [--idle-timeout S] [--control-token TOKEN | --no-control]
             [--workers N|auto] ...
 meibel-mock fixtures --out DIR [--spec PATH [--strict] [--allow-external-refs DIR]...] [--seed N]
-meibel-mock proxy --upstream URL ... (proxy.py)
+meibel-mock proxy --upstream URL [--record DIR] ... (proxy.py)
+meibel-mock recordings import FILE.har [--out DIR] [--spec PATH] (har.py)
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from mock_server.cors import CorsPolicy, parse_origin
 from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import MockError, UsageError
 from mock_server.generation import Generator
-from mock_server.scenarios import DYNAMIC, SCENARIOS
+from mock_server.scenarios import DYNAMIC, SCENARIOS, recognises
 
 PROG = "meibel-mock"
 
@@ -174,6 +175,15 @@ def _serve_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes answering on the port, sharing journal, queue and scenario (default 1; auto: one per core)",
     )
+    parser.add_argument(
+        "--recordings", metavar="DIR", help="answer requests that match a recording in DIR with it"
+    )
+    parser.add_argument(
+        "--match",
+        choices=("exact", "partial"),
+        default="exact",
+        help="a recording's body must equal the request's (exact), or be found in it (partial)",
+    )
     types.add_connection_limits(parser)
     control = parser.add_mutually_exclusive_group()
     control.add_argument(
@@ -194,6 +204,9 @@ def _fixtures_parser() -> argparse.ArgumentParser:
     parser.add_argument("--spec", help="an OpenAPI 3.0/3.1/3.2 document (default: the bundled one)")
     types.add_document_options(parser)
     parser.add_argument("--seed", type=_seed, default=0, help="seed for ids and timestamps (default 0)")
+    parser.add_argument(
+        "--recordings", metavar="DIR", help="also each recorded JSON answer in DIR, as recorded"
+    )
     return parser
 
 
@@ -204,13 +217,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             from mock_server.proxy import serve_proxy
 
             return serve_proxy(args[1:])
+        if args[:1] == ["recordings"]:
+            from mock_server.har import recordings_main
+
+            return recordings_main(args[1:])
         if args[:1] == ["fixtures"]:
-            from mock_server.fixtures import write_fixtures
+            from mock_server.fixtures import write_fixtures, write_recorded_fixtures
 
             options = _fixtures_parser().parse_args(args[1:])
-            for path in write_fixtures(
-                types.load_document(options, PROG), Path(options.out), seed=options.seed
-            ):
+            contract = types.load_document(options, PROG)
+            written = []
+            if options.recordings is None or any(recognises(op) for op in contract.operations):
+                written += write_fixtures(contract, Path(options.out), seed=options.seed)
+            if options.recordings is not None:
+                written += write_recorded_fixtures(contract, Path(options.recordings), Path(options.out))
+            for path in written:
                 print(path)
             return 0
         return serve_mock(_serve_parser().parse_args(args))
@@ -248,7 +269,11 @@ def serve_mock(options: argparse.Namespace) -> int:
         fail_code=options.fail_code,
         journal_size=options.journal_size,
         journal_bytes=options.journal_bytes,
+        recordings=options.recordings,
+        match=options.match,
     )
+    if options.match != "exact" and options.recordings is None:
+        raise UsageError("--match needs --recordings DIR")
     if options.watch and not options.spec:
         raise UsageError("--watch needs --spec: the bundled document does not change")
     # Start-up builds millions of long-lived objects for a large document and no garbage cycles:
@@ -348,6 +373,8 @@ def banner(
         lines.append(f"  Workers:   {workers} processes, sharing journal, queue and scenario")
     if settings.scenario:
         lines.append(f"  Scenario:  {settings.scenario}")
+    if settings.recordings is not None:
+        lines.append(f"  Recordings: {settings.recordings} ({settings.match} match; see /__mock/recordings)")
     example = _example_curl(contract, base, key_arg)
     if example:
         lines.append(f"  Try:       {example}")

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -36,6 +37,7 @@ from mock_server.generation import Generator
 from mock_server.limits import BODY_TIMEOUT
 from mock_server.negotiation import accepts_content, choose, essence, is_json
 from mock_server.parameters import coercer, cookies, decoder, multi
+from mock_server.recordings import RECORDING_HEADER, load_recordings
 from mock_server.rendering import render
 from mock_server.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
 from mock_server.selection import MISSING, Media, Response, Responses, deref, static_value
@@ -61,6 +63,8 @@ class Settings:
     journal_bytes: int = 8 * MiB  # and bytes kept at most, all entries together
     control: bool = True  # False: `/__mock/` answers 404
     control_token: str | None = None  # `/__mock/` needs it in X-Mock-Control-Token (control.py)
+    recordings: str | None = None  # a folder of recorded answers to replay (recordings.py)
+    match: str = "exact"  # how a recording's body must match: "exact" or "partial"
 
     @property
     def accepted_keys(self) -> tuple[str, ...]:
@@ -76,6 +80,7 @@ class Answer:
     delay: float = 0.0  # seconds to wait before answering (simulated latency)
     media_type: str = "application/json"  # the Content-Type sent with a body
     raw: bytes | None = None  # the body already rendered (a non-JSON media type)
+    recording: str | None = None  # the recording replayed (its name), for the journal
 
     def encode(self) -> bytes:
         if self.empty:
@@ -168,6 +173,11 @@ class Engine:
             if op not in self.domains and op.body is not None
         }
         self._fits: dict[int, Any] = {}  # id(Media) -> a validator of its schema, built on first use
+        self.recordings = (
+            load_recordings(Path(settings.recordings), contract, match=settings.match)
+            if settings.recordings is not None
+            else None
+        )
         self.reset()
 
     def reset(self, *, seed: int | None = None) -> None:
@@ -178,6 +188,8 @@ class Engine:
         self.chaos = Chaos(self.settings.latency, self.settings.fail_rate, self.settings.fail_code, seed)
         self.rng = random.Random(seed) if seed is not None else random.Random(os.urandom(16))
         self.clock = Clock(seed)
+        if self.recordings is not None:
+            self.recordings.reset()
 
     def check_scenario(self, scenario: str | None) -> None:
         if scenario is not None and scenario not in (*SCENARIOS, "dynamic"):
@@ -239,6 +251,8 @@ class Engine:
         errors = self._parameters(op, request) + body_errors
         if errors:
             return Answer(422, {"detail": errors})
+        if self.recordings is not None and (replayed := self._replayed(op, request, prefer)):
+            return replayed
         key = api_key if isinstance(api_key, str) else None
         return self._domain_answer(op, body, key, prefer, request.body or b"")
 
@@ -263,7 +277,33 @@ class Engine:
         errors = self._parameters(op, request) + body_errors
         if errors:
             return self._invalid(table, errors, request, op, prefer)
+        if self.recordings is not None and (replayed := self._replayed(op, request, prefer)):
+            return replayed
         return self._documented_answer(op, table, request, prefer)
+
+    def _replayed(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer | None:
+        """A valid request's recorded answer (`--recordings`), or None."""
+        assert self.recordings is not None
+        found = self.recordings.pick(
+            op,
+            prefer,
+            request.path_params,
+            request.query_string,
+            request.headers.get("content-type", ""),
+            request.body,
+        )
+        if found is None:
+            return None
+        headers = {**found.headers, RECORDING_HEADER: found.name}
+        if found.payload is None and found.media_type is None:
+            return Answer(found.status, headers=headers, empty=True, recording=found.name)
+        return Answer(
+            found.status,
+            headers=headers,
+            media_type=found.media_type or "application/octet-stream",
+            raw=found.payload or b"",
+            recording=found.name,
+        )
 
     def _documented_answer(
         self, op: Operation, table: Responses, request: Request, prefer: dict[str, str]

@@ -2,6 +2,8 @@
 
 `OPERATION.SCENARIO.json` holds a success answer (the operation's 2xx: 201 for createExecution);
 `OPERATION.validation_error_422.json` (and `error_STATUS` for other declared 4xx) an error answer.
+With recordings (`--recordings DIR`), each recorded JSON answer is a fixture too:
+`OPERATION.recorded.NAME.json` (`createExecution.recorded.201-invoices-3f2a9c.json`), as recorded.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mock_server.contract import Contract
+from mock_server.contract import Contract, is_json_media_type
 from mock_server.engine import Engine, Request, Settings
 from mock_server.errors import MockError, UsageError
+from mock_server.recordings import load_recordings
 from mock_server.scenarios import SCENARIOS
 
 
@@ -76,3 +79,25 @@ def _check(contract: Contract, schema: Any, body: Any, name: str) -> None:
         raise MockError(
             f"scenario {name}: the fixture does not match the document at {where}: {first.message}"
         )
+
+
+def write_recorded_fixtures(contract: Contract, recordings: Path, out: Path) -> list[Path]:
+    """Each recorded JSON answer as a fixture file (the status is in its name)."""
+    loaded = load_recordings(recordings, contract)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror or exc}") from None
+    written = []
+    for op, replays in loaded.by_op.items():
+        for replay in replays:
+            if replay.payload is None or not is_json_media_type(replay.media_type or ""):
+                continue  # (an empty or non-JSON answer is no JSON fixture)
+            path = out / f"{op.operation_id}.recorded.{replay.stem}.json"
+            body = json.loads(replay.payload)
+            try:
+                path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+            written.append(path)
+    return written

@@ -54,8 +54,10 @@ class JournalEntry:
     response_truncated: bool
     headers_truncated: bool = False
     worker: int = 0  # the process id of the worker that answered (`--workers`)
+    recording: str | None = None  # the recording replayed as the answer (`--recordings`)
 
     def to_json(self) -> dict[str, Any]:
+        marked = {"recording": self.recording} if self.recording is not None else {}
         return {
             "time": self.time,
             "method": self.method,
@@ -71,6 +73,7 @@ class JournalEntry:
             "response": self.response,
             "response_truncated": self.response_truncated,
             "worker": self.worker,
+            **marked,
         }
 
     # Until 0.2.0, `meibel_mock.requests` was a list of dicts. Reading an entry as one still works
@@ -117,7 +120,8 @@ _LEGACY_KEYS = {
 # tracking such tuples, so a full journal adds nothing to its work; the typed entries are
 # built (and bodies parsed) only when read.
 # The headers are two tuples, names and values, in order (cheaper to build than one pair each).
-# The last item is the entry's cost in bytes.
+# The last item is the entry's cost in bytes. An answer replayed from a recording has its name
+# before the cost (`marked`): every other entry keeps the shape, and the cost, it had before.
 _Stored = tuple[
     float,
     str,
@@ -180,9 +184,10 @@ class Journal:
         status: int,
         response: bytes = b"",
         generation: int | None = None,
+        recording: str | None = None,
     ) -> None:
         """Journal a request (`generation`: `self.generation` when it arrived; an entry from
-        before the last clear() is dropped)."""
+        before the last clear() is dropped; `recording`: the recording that answered it)."""
         if not self.size:
             return
         if generation is not None and generation != self.generation:
@@ -191,6 +196,8 @@ class Journal:
                     self.late += 1
                     return
         entry = prepare(self.redactor, method, path, query, headers, body, status, response, self._pid)
+        if recording is not None:
+            entry = marked(entry, recording)
         entries = self._entries
         lock = self._lock
         lock.acquire()  # (not `with`, which costs twice as much, on every request)
@@ -361,7 +368,16 @@ def _bodies(
     return (kept_body, body_cut, *redactor.body(response, MAX_RESPONSE_KEPT, also))
 
 
+def marked(entry: _Stored, recording: str) -> _Stored:
+    """`entry`, marked as answered by `recording` (its name before the cost, counted in it)."""
+    return (*entry[:-1], recording, entry[-1] + len(recording))  # type: ignore[return-value]
+
+
 def typed(stored: _Stored) -> JournalEntry:
+    recording: str | None = None
+    if len(stored) == 15:  # (marked)
+        recording = str(stored[-2])
+        stored = (*stored[:-2], stored[-1])  # type: ignore[assignment]
     (
         at,
         method,
@@ -398,6 +414,7 @@ def typed(stored: _Stored) -> JournalEntry:
         response=_answer(response, response_cut),
         response_truncated=response_cut,
         worker=pid,
+        recording=recording,
     )
 
 

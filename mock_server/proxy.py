@@ -19,19 +19,20 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import httpx
 from starlette.types import Receive, Scope, Send
 
 from mock_server import options as types
+from mock_server.answer_check import ResponseChecker
 from mock_server.base_url import resolve_base_url
-from mock_server.contract import Contract, Operation, is_json_media_type
+from mock_server.contract import Contract
 from mock_server.engine import Engine, Request, Settings
 from mock_server.errors import MockError
 from mock_server.limits import BODY_TIMEOUT
-from mock_server.validation import SchemaCompiler
+from mock_server.recorder import Recorder, add_record_options, recorder_from
+from mock_server.recording import Exchange
 
 log = logging.getLogger("mock_server.proxy")
 VIOLATIONS_HEADER = "x-contract-violations"
@@ -63,48 +64,6 @@ class _Refusal(Exception):
         self.status, self.mark, self.detail = status, mark, detail
 
 
-class ResponseChecker:
-    """The declared statuses, content types and schemas of each operation, compiled once."""
-
-    def __init__(self, contract: Contract) -> None:
-        self._validators: dict[tuple[int, str], Any] = {}
-        compiler = SchemaCompiler(contract.schema_root)  # components shared, not copied per schema
-        for op in contract.operations:
-            for status, spec in op.responses.items():
-                if spec.schema is not None:
-                    self._validators[(id(op), status)] = compiler.fast(spec.schema)
-
-    def violations(self, op: Operation, status: int, content_type: str, body: bytes) -> list[str]:
-        declared = _declared(op, status)
-        if declared is None:
-            return [f"status {status} is not documented (documented: {', '.join(op.responses)})"]
-        spec = op.responses[declared]
-        if spec.schema is None:
-            return []
-        if not is_json_media_type(content_type):
-            return [f"content type {content_type or 'none'!r} where the document declares JSON"]
-        try:
-            value = json.loads(body)
-        except ValueError:
-            return ["the body is not valid JSON"]
-        validator = self._validators[(id(op), declared)]
-        return [
-            f"body{_pointer(error.instance_path)}: {error.message}"
-            for error in list(validator.iter_errors(value))[:5]
-        ]
-
-
-def _declared(op: Operation, status: int) -> str | None:
-    for candidate in (str(status), f"{str(status)[0]}XX", "default"):
-        if candidate in op.responses:
-            return candidate
-    return None
-
-
-def _pointer(path: Sequence[Any]) -> str:
-    return "".join(f"/{part}" for part in path)
-
-
 class ValidationProxy:
     def __init__(
         self,
@@ -115,8 +74,10 @@ class ValidationProxy:
         max_body: int = MAX_BODY,
         max_response: int = MAX_RESPONSE,
         body_timeout: float = BODY_TIMEOUT,
+        recorder: Recorder | None = None,
     ) -> None:
         self.contract = contract
+        self.recorder = recorder  # --record DIR: each exchange written as a recording
         # The API's root at the upstream; a request under the document's base path is rebased
         # onto it, and any other path goes to the same place relative to the upstream's root.
         self.upstream = resolve_base_url(upstream, contract.base_path, option="--upstream")
@@ -134,6 +95,12 @@ class ValidationProxy:
     async def aclose(self) -> None:
         await self.client.aclose()
 
+    def stopped(self) -> None:
+        """At shutdown (SIGTERM, Ctrl-C): what was recorded, in one line. (Here, in the server's
+        shutdown: uvicorn ends the process with the signal once it has stopped.)"""
+        if self.recorder is not None:
+            print(f"meibel-mock proxy: {self.recorder.summary()}", file=sys.stderr, flush=True)
+
     def target(self, raw_path: str, query: str) -> str:
         """Where a request for `raw_path` (as sent, still percent-encoded) goes upstream."""
         base = self.base_path
@@ -145,7 +112,7 @@ class ValidationProxy:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send, self.client)
+            await _lifespan(receive, send, self.client, self.stopped)
             return
         if scope["type"] != "http":
             return
@@ -162,6 +129,7 @@ class ValidationProxy:
         problems = self._request_violations(
             method, path, query, dict((k.lower(), v) for k, v in headers), body
         )
+        request_problems = len(problems)
         forwarded = [(k, v) for k, v in headers if k.lower() not in NOT_FORWARDED]
         try:
             status, out, content = await self._exchange(method, self.target(raw_path, query), forwarded, body)
@@ -178,12 +146,19 @@ class ValidationProxy:
             problems += [
                 f"response: {p}" for p in self.responses.violations(routed[0], status, content_type, content)
             ]
+        received = out
         out = [(k, v) for k, v in out if k.lower() not in HOP_BY_HOP]
         if problems:
             for problem in problems:
                 log.warning("%s %s → %s: %s", method, path, status, problem)
             out.append((VIOLATIONS_HEADER, _header_value(problems)))
         await _answer(send, status, out, content)
+        if self.recorder is not None and isinstance(routed, tuple) and not encoded:
+            # Once the client has its answer. (An answer compressed anyway could not be replayed
+            # as recorded: not recorded.)
+            exchange = Exchange(method, path, query, headers, body or None, status, received, content)
+            answer_problems = [p.removeprefix("response: ") for p in problems[request_problems:]]
+            self.recorder.record(*routed, exchange, answer_problems, request_broken=request_problems > 0)
 
     async def _read(self, headers: dict[str, str], receive: Receive) -> bytes:
         """The whole body, or a refusal: past `max_body` (413), or slower than `body_timeout` (408)."""
@@ -282,13 +257,16 @@ async def _answer(send: Send, status: int, headers: list[tuple[str, str]], body:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _lifespan(receive: Receive, send: Send, client: httpx.AsyncClient) -> None:
+async def _lifespan(
+    receive: Receive, send: Send, client: httpx.AsyncClient, stopped: Callable[[], None]
+) -> None:
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             await client.aclose()
+            stopped()
             await send({"type": "lifespan.shutdown.complete"})
             return
 
@@ -325,6 +303,7 @@ def proxy_parser() -> types.Parser:
         metavar="BYTES",
         help="largest upstream answer passed on (default 16 MiB): larger gets 502, never cut",
     )
+    add_record_options(parser)
     types.add_connection_limits(parser)
     parser.add_argument("--log-level", default="info", type=str.lower, choices=types.LOG_LEVELS)
     return parser
@@ -335,24 +314,30 @@ def serve_proxy(argv: Sequence[str]) -> int:
 
     options = proxy_parser().parse_args(argv)
     try:
+        contract = types.load_document(options, "meibel-mock proxy")
         proxy = ValidationProxy(
-            types.load_document(options, "meibel-mock proxy"),
+            contract,
             options.upstream,
             timeout=options.timeout,
             max_body=options.max_body,
             max_response=options.max_response,
             body_timeout=options.body_timeout,
+            recorder=recorder_from(options, contract),
         )
         sock = bind(options.host, options.port)
     except MockError as exc:
         print(f"meibel-mock proxy: error: {exc}", file=sys.stderr)
         return 2
     configure_logging(options.log_level)
+    # httpx logs each request's URL at INFO, query string and all: a key sent in the query
+    # (`?api_key=…`) would be printed. The proxy logs what it has to say itself.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     shown_host = f"[{options.host}]" if ":" in options.host else options.host
     print(
         f"Checking traffic to {proxy.upstream} against {proxy.contract.source}\n"
         f"  Base URL: http://{shown_host}:{sock.getsockname()[1]}{proxy.contract.base_path} "
-        f"(violations are logged and named in the {VIOLATIONS_HEADER} header)",
+        f"(violations are logged and named in the {VIOLATIONS_HEADER} header)"
+        + (f"\n  Recording: {proxy.recorder.describe()}" if proxy.recorder is not None else ""),
         file=sys.stderr,
         flush=True,
     )

@@ -44,6 +44,7 @@ class JournalStore(Protocol):
         status: int,
         response: bytes = b"",
         generation: int | None = None,
+        recording: str | None = None,
     ) -> Awaitable[None] | None:
         """None once journaled; or an awaitable that is done once journaled (the app awaits it
         before it sends the answer)."""

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mock_server.behaviour import MAX_QUEUED, Behaviour
-from mock_server.journal import Journal, JournalEntry, Snapshot, prepare, typed
+from mock_server.journal import Journal, JournalEntry, Snapshot, marked, prepare, typed
 from mock_server.redaction import Redactor
 from mock_server.shared_state import JournalStore, QueueStore, Scenic, worker_seed
 
@@ -211,10 +211,13 @@ class SqliteJournal:
         status: int,
         response: bytes = b"",
         generation: int | None = None,
+        recording: str | None = None,
     ) -> Awaitable[None] | None:
         if not self.size:
             return None
         entry = prepare(self.redactor, method, path, query, headers, body, status, response, self._pid)
+        if recording is not None:
+            entry = marked(entry, recording)
         self._last = at = max(time.monotonic_ns(), self._last + 1)
         self._pending.append((at, entry, generation))
         if self._batch is None:
