@@ -32,7 +32,16 @@ def test_the_readme_is_short_and_shows_the_guides_on_its_first_screen() -> None:
     assert len(lines) <= 150
     first_screen = "\n".join(lines[:40])
     assert "## Pick your guide" in first_screen
-    for guide in ("sdk-testing", "frontend", "live-checks", "diff", "other-documents", "mock", "install"):
+    for guide in (
+        "sdk-testing",
+        "frontend",
+        "live-checks",
+        "diff",
+        "other-documents",
+        "recordings",
+        "mock",
+        "install",
+    ):
         assert f"(docs/{guide}.md)" in first_screen, guide
 
 
