@@ -18,7 +18,7 @@ from typing import Any
 from contract_tests.diff_findings import DOCUMENT, Finding, Level, failing, sort_key
 from contract_tests.diff_operation import Op, OperationDiff, op_id
 from contract_tests.diff_resolve import Document, child, text
-from mock_server.contract import HTTP_METHODS
+from mock_server.structure import HTTP_METHODS
 
 __all__ = ["BreakingChangeError", "Finding", "assert_no_breaking_changes", "diff_documents"]
 
