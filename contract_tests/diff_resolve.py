@@ -126,6 +126,9 @@ class Flat:
     nullable: bool = False
     null_pointer: str = ""
     never: bool = False  # the `false` schema: no value at all
+    # Each `oneOf` with 2+ non-null branches: a value must match exactly one of them.
+    exclusive: list[tuple[str, list[tuple[Any, str]]]] = field(default_factory=list)
+    discriminator: str = ""  # the property that tells the alternatives apart, when one is named
 
     def get(self, keyword: str) -> tuple[Any, str]:
         """The keyword's value from the outermost layer that has it, and its pointer ("" if none)."""
@@ -229,6 +232,11 @@ def flatten(doc: Document, node: Any, pointer: str) -> Flat:
                 visit(*others[0])
             else:
                 flat.variants.extend(others)
+                if keyword == "oneOf":
+                    flat.exclusive.append((child(pointer, keyword), others))
+                found = node.get("discriminator")
+                if isinstance(found, dict) and isinstance(found.get("propertyName"), str):
+                    flat.discriminator = flat.discriminator or found["propertyName"]
         for i, part in enumerate(node.get("allOf") or []):
             visit(part, child(pointer, "allOf", i))
 

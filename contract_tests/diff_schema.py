@@ -12,10 +12,12 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import combinations
 from typing import Any, Literal
 
 from contract_tests.diff_findings import Level
 from contract_tests.diff_resolve import Document, Flat, flatten
+from contract_tests.diff_variants import disjoint, identity, pair
 
 Side = Literal["request", "response"]
 _LOWER = ("minLength", "minItems", "minProperties")
@@ -110,6 +112,8 @@ class SchemaDiff:
                 out.append(Change("breaking", "schema-closed", "no longer accepts any value", o.body, n.body))
             return out
         self._nullable(o, n, out)
+        if self.request and n.exclusive:
+            self._exclusive(o, n, out)
         if o.variants or n.variants:
             self._variants(o, n, out)
         elif self._types(o, n, out):
@@ -198,20 +202,32 @@ class SchemaDiff:
         return True
 
     def _variants(self, o: Flat, n: Flat, out: list[Change]) -> None:
-        olds = [flatten(self.old, *v) for v in o.variants] or [replace(o, nullable=False)]
-        news = [flatten(self.new, *v) for v in n.variants] or [replace(n, nullable=False)]
+        olds = [(v[0], flatten(self.old, *v)) for v in o.variants] or [(None, replace(o, nullable=False))]
+        news = [(v[0], flatten(self.new, *v)) for v in n.variants] or [(None, replace(n, nullable=False))]
+        old_keys = [identity(self.old, raw, f, o.discriminator) for raw, f in olds]
+        new_keys = [identity(self.new, raw, f, n.discriminator) for raw, f in news]
         # Request: every old alternative must still be accepted; response: every new one understood.
-        given, wanted = (olds, news) if self.request else (news, olds)
+        if self.request:
+            given, wanted, same = [f for _, f in olds], [f for _, f in news], pair(old_keys, new_keys)
+        else:
+            given, wanted, same = [f for _, f in news], [f for _, f in olds], pair(new_keys, old_keys)
         used: set[int] = set()
-        for g in given:
+        for i, g in enumerate(given):
             best: tuple[tuple[int, int, bool], int, list[Change]] | None = None
-            for j, w in enumerate(wanted):
-                if not _overlap(g.types(), w.types()):
-                    continue
-                changes = self._flats(g, w) if self.request else self._flats(w, g)
-                score = (sum(c.level == "breaking" for c in changes), len(changes), j in used)
-                if best is None or score < best[0]:
-                    best = (score, j, changes)
+            if i in same:  # the same alternative on both sides: compared with each other
+                j = same[i]
+                changes = self._pair(g, wanted[j])
+                best = ((_breaking(changes), len(changes), False), j, changes)
+            if best is None or best[0][0]:  # else the closest one (another may accept what this one lost)
+                for j, w in enumerate(wanted):
+                    if not _overlap(g.types(), w.types()) or (best is not None and j == best[1]):
+                        continue
+                    changes = self._pair(g, w)
+                    score = (_breaking(changes), len(changes), j in used or j in same.values())
+                    if best is None or (score < best[0] and (i not in same or not score[0])):
+                        best = (score, j, changes)
+            if best is not None and not self.request and i not in same and best[0][0]:
+                best = None  # a new response alternative no old one covers: the client does not know it
             if best is None:
                 if self.request:
                     out.append(
@@ -254,6 +270,45 @@ class SchemaDiff:
                             "info", "variant-removed", f"is no longer {_names(w.types())}", w.pointer, n.body
                         )
                     )
+
+    def _pair(self, given: Flat, wanted: Flat) -> list[Change]:
+        return self._flats(given, wanted) if self.request else self._flats(wanted, given)
+
+    def _exclusive(self, o: Flat, n: Flat, out: list[Change]) -> None:
+        """A request `oneOf` refuses a value that matches two of its alternatives: can an old one?"""
+        for where, branches in n.exclusive:
+            flats = [(raw, flatten(self.new, raw, p)) for raw, p in branches]
+            keys = [identity(self.new, raw, f, n.discriminator) for raw, f in flats]
+            if n.discriminator:
+                continue  # the discriminator's value picks one alternative
+            before = [
+                set(
+                    pair(
+                        keys,
+                        [identity(self.old, r, flatten(self.old, r, p), o.discriminator) for r, p in old],
+                    )
+                )
+                for _, old in o.exclusive
+            ]
+            for i, j in combinations(range(len(flats)), 2):
+                a, b = flats[i][1], flats[j][1]
+                if disjoint(self.new, a, self.new, b):
+                    continue
+                if any(i in group and j in group for group in before):
+                    continue  # the old document's oneOf already held both: nothing new for a client
+                if disjoint(self.old, o, self.new, a) or disjoint(self.old, o, self.new, b):
+                    continue  # no old value can match one of them
+                out.append(
+                    Change(
+                        "breaking",
+                        "one-of-ambiguous",
+                        f"a value may match both alternatives {i} and {j} of the new oneOf, "
+                        "which then refuses it (oneOf accepts exactly one)",
+                        o.body,
+                        where,
+                    )
+                )
+                break
 
     def _enum(self, o: Flat, n: Flat, out: list[Change]) -> None:
         (oe, op), (ne, np_) = _enum(o), _enum(n)
@@ -591,6 +646,10 @@ class SchemaDiff:
             out.append(
                 Change("info", "description-changed", "description changed", op or o.body, np_ or n.body)
             )
+
+
+def _breaking(changes: list[Change]) -> int:
+    return sum(c.level == "breaking" for c in changes)
 
 
 def _flag(flat: Flat, keyword: str) -> bool:

@@ -1,0 +1,300 @@
+"""Verdicts judged from the client's side: can a client that followed the old document fail against
+the new one? A request must still be accepted; a response must be one the client was told to expect.
+
+Each case is a small document pair; `verdict` says whether the change breaks (exit 1) or not.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from contract_tests.diff import diff_documents
+from contract_tests.diff_findings import Finding
+
+Schema = dict[str, Any]
+
+
+def document(
+    *,
+    request: Schema | None = None,
+    response: Schema | None = None,
+    parameters: list[dict[str, Any]] | None = None,
+    path: str = "/things/{id}",
+    components: dict[str, Schema] | None = None,
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "responses": {
+            "200": {
+                "description": "ok",
+                **({"content": {"application/json": {"schema": response}}} if response is not None else {}),
+            }
+        }
+    }
+    if request is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": request}}}
+    params = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    operation["parameters"] = params + list(parameters or [])
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {path: {"post": operation}},
+        "components": {"schemas": copy.deepcopy(components or {})},
+    }
+
+
+def breaking(old: dict[str, Any], new: dict[str, Any]) -> list[Finding]:
+    return [f for f in diff_documents(old, new) if f.level == "breaking"]
+
+
+def rules(findings: list[Finding]) -> set[str]:
+    return {f.rule for f in findings}
+
+
+OBJ_FOO_BAR: Schema = {
+    "type": "object",
+    "properties": {"foo": {"type": "string"}, "bar": {"type": "string"}},
+    "required": ["foo", "bar"],
+}
+
+
+# -- 1. oneOf exclusivity ------------------------------------------------------------------------
+
+
+def _one_of(*branches: Schema, keyword: str = "oneOf", **extra: Any) -> Schema:
+    return {keyword: list(branches), **extra}
+
+
+ONE_OF_CASES = [
+    pytest.param(
+        OBJ_FOO_BAR,
+        _one_of(
+            {"type": "object", "properties": {"foo": {"type": "string"}}, "required": ["foo"]},
+            {"type": "object", "properties": {"bar": {"type": "string"}}, "required": ["bar"]},
+        ),
+        True,
+        id="old-body-matches-both-branches",
+    ),
+    pytest.param(
+        {
+            "type": "object",
+            "properties": {"foo": {"type": "string"}},
+            "required": ["foo"],
+            "additionalProperties": False,
+        },
+        _one_of(
+            {"type": "object", "properties": {"foo": {"type": "string"}}, "required": ["foo"]},
+            {"type": "object", "properties": {"bar": {"type": "string"}}, "required": ["bar"]},
+        ),
+        False,
+        id="old-body-cannot-hold-bar",
+    ),
+    pytest.param(
+        {"type": "string"},
+        _one_of({"type": "string"}, {"type": "integer"}),
+        False,
+        id="branches-of-different-types",
+    ),
+    pytest.param(
+        {"type": "number"},
+        _one_of({"type": "number"}, {"type": "integer"}),
+        True,
+        id="integer-is-also-a-number",
+    ),
+    pytest.param(
+        _one_of({"type": "string"}, {"type": "string", "maxLength": 3}, keyword="anyOf"),
+        _one_of({"type": "string"}, {"type": "string", "maxLength": 3}),
+        True,
+        id="anyOf-becomes-oneOf-with-overlap",
+    ),
+    pytest.param(
+        _one_of({"type": "string"}, {"type": "string", "maxLength": 3}),
+        _one_of({"type": "string"}, {"type": "string", "maxLength": 3}, keyword="anyOf"),
+        False,
+        id="oneOf-becomes-anyOf",
+    ),
+    pytest.param(
+        _one_of({"type": "string"}, {"type": "string", "maxLength": 3}),
+        _one_of({"type": "string"}, {"type": "string", "maxLength": 3}),
+        False,
+        id="same-ambiguous-oneOf-as-before",
+    ),
+    pytest.param(
+        _one_of(
+            {"type": "object", "properties": {"kind": {"const": "cat"}}, "required": ["kind"]},
+            {"type": "object", "properties": {"kind": {"const": "dog"}}, "required": ["kind"]},
+        ),
+        _one_of(
+            {"type": "object", "properties": {"kind": {"const": "cat"}}, "required": ["kind"]},
+            {"type": "object", "properties": {"kind": {"const": "dog"}}, "required": ["kind"]},
+            {"type": "object", "properties": {"kind": {"enum": ["fox", "cat"]}}, "required": ["kind"]},
+        ),
+        True,
+        id="new-branch-overlaps-an-old-one",
+    ),
+    pytest.param(
+        _one_of(
+            {"type": "object", "properties": {"kind": {"const": "cat"}}, "required": ["kind"]},
+            {"type": "object", "properties": {"kind": {"const": "dog"}}, "required": ["kind"]},
+        ),
+        _one_of(
+            {"type": "object", "properties": {"kind": {"const": "cat"}}, "required": ["kind"]},
+            {"type": "object", "properties": {"kind": {"const": "dog"}}, "required": ["kind"]},
+            {"type": "object", "properties": {"kind": {"const": "fox"}}, "required": ["kind"]},
+        ),
+        False,
+        id="new-branch-with-its-own-tag",
+    ),
+    pytest.param(
+        OBJ_FOO_BAR,
+        _one_of(
+            {"type": "object", "properties": {"foo": {"type": "string"}}, "required": ["foo"]},
+            {"type": "object", "properties": {"bar": {"type": "string"}}, "required": ["bar"]},
+            discriminator={"propertyName": "foo"},
+        ),
+        False,
+        id="a-discriminator-picks-one",
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "verdict"), ONE_OF_CASES)
+def test_one_of_exclusivity_in_a_request_body(old: Schema, new: Schema, verdict: bool) -> None:
+    found = breaking(document(request=old), document(request=new))
+    assert bool(found) is verdict, found
+    if verdict:
+        assert rules(found) & {"request-body-one-of-ambiguous", "request-body-type-narrowed"}, found
+
+
+def test_one_of_exclusivity_in_a_query_parameter() -> None:
+    def param(schema: Schema) -> list[dict[str, Any]]:
+        return [{"name": "limit", "in": "query", "schema": schema}]
+
+    old = document(parameters=param({"type": "integer"}))
+    new = document(parameters=param(_one_of({"type": "integer"}, {"type": "integer", "minimum": 0})))
+    assert rules(breaking(old, new)) == {"request-parameter-one-of-ambiguous"}
+
+
+def test_one_of_exclusivity_says_which_alternatives() -> None:
+    [finding] = breaking(document(request=OBJ_FOO_BAR), document(request=ONE_OF_CASES[0].values[1]))  # type: ignore[arg-type]
+    assert finding.rule == "request-body-one-of-ambiguous"
+    assert "alternatives 0 and 1" in finding.message and finding.new_pointer.endswith("/schema/oneOf")
+
+
+# -- 2. alternatives paired by identity -----------------------------------------------------------
+
+CAT: Schema = {
+    "type": "object",
+    "properties": {"kind": {"const": "cat"}, "mood": {"type": "string", "enum": ["calm", "grumpy"]}},
+    "required": ["kind", "mood"],
+}
+FOX: Schema = {
+    "type": "object",
+    "properties": {"kind": {"const": "fox"}, "mood": {"type": "string", "enum": ["calm", "sly"]}},
+    "required": ["kind", "mood"],
+}
+DOG: Schema = {
+    "type": "object",
+    "properties": {"kind": {"const": "dog"}, "bark": {"type": "integer"}},
+    "required": ["kind", "bark"],
+}
+
+
+def _refs(*names: str, keyword: str = "oneOf") -> Schema:
+    return {keyword: [{"$ref": f"#/components/schemas/{n}"} for n in names]}
+
+
+def _more_sly(fox: Schema) -> Schema:
+    out = copy.deepcopy(fox)
+    out["properties"]["mood"]["enum"].append("sneaky")
+    return out
+
+
+def test_a_response_branch_inserted_before_another_is_not_compared_with_its_neighbour() -> None:
+    old = document(response=_refs("Cat", "Fox"), components={"Cat": CAT, "Fox": FOX})
+    new = document(
+        response=_refs("Dog", "Cat", "Fox"), components={"Cat": CAT, "Fox": _more_sly(FOX), "Dog": DOG}
+    )
+    findings = diff_documents(old, new)
+    [warning] = [f for f in findings if f.level == "warning"]
+    assert warning.rule == "response-body-enum-value-added" and "sneaky" in warning.message
+    assert warning.old_pointer.startswith("/components/schemas/Fox/") and warning.new_pointer.startswith(
+        "/components/schemas/Fox/"
+    )
+    # The new Dog may be sent, and a client written against the old document does not know it.
+    [new_branch] = [f for f in findings if f.level == "breaking"]
+    assert new_branch.rule == "response-body-variant-added" and new_branch.new_pointer.endswith("/oneOf/0")
+
+
+def test_reordered_response_branches_are_no_change_and_a_change_in_one_is_placed_right() -> None:
+    components = {"Cat": CAT, "Fox": FOX}
+    old = document(response=_refs("Cat", "Fox"), components=components)
+    assert diff_documents(old, document(response=_refs("Fox", "Cat"), components=components)) == []
+    new = document(response=_refs("Fox", "Cat"), components={"Cat": CAT, "Fox": _more_sly(FOX)})
+    [finding] = diff_documents(old, new)
+    assert (finding.level, finding.rule) == ("warning", "response-body-enum-value-added")
+    assert "/Fox/" in finding.new_pointer
+
+
+@pytest.mark.parametrize("keyword", ["anyOf", "oneOf"])
+def test_inline_request_branches_are_paired_by_title_then_by_tag(keyword: str) -> None:
+    cat, fox = {**CAT, "title": "Cat"}, {**FOX, "title": "Fox"}
+    narrowed = copy.deepcopy(cat)
+    narrowed["properties"]["mood"]["enum"].remove("grumpy")
+    old = document(request={keyword: [cat, fox]})
+    new = document(request={keyword: [fox, narrowed]})
+    [finding] = breaking(old, new)
+    assert finding.rule == "request-body-enum-value-removed" and finding.new_pointer.endswith(
+        f"/{keyword}/1/properties/mood/enum"
+    )
+    # No titles: the discriminating value (`kind`) tells them apart.
+    untitled = [{k: v for k, v in s.items() if k != "title"} for s in (cat, fox, narrowed)]
+    old = document(request={keyword: [untitled[0], untitled[1]]})
+    new = document(request={keyword: [untitled[1], untitled[2]]})
+    [finding] = breaking(old, new)
+    assert finding.new_pointer.endswith(f"/{keyword}/1/properties/mood/enum")
+
+
+def test_response_branch_removed_is_not_breaking_and_a_request_branch_removed_is() -> None:
+    components = {"Cat": CAT, "Fox": FOX}
+    both = _refs("Cat", "Fox", keyword="anyOf")
+    only_cat = {"anyOf": [{"$ref": "#/components/schemas/Cat"}]}
+    assert (
+        breaking(
+            document(response=both, components=components), document(response=only_cat, components=components)
+        )
+        == []
+    )
+    found = breaking(
+        document(request=both, components=components), document(request=only_cat, components=components)
+    )
+    assert found, "a Fox the client used to send is refused"
+
+
+def test_query_parameter_alternatives_reordered_are_no_change() -> None:
+    def param(schema: Schema) -> list[dict[str, Any]]:
+        return [{"name": "when", "in": "query", "schema": schema}]
+
+    old = document(
+        parameters=param(
+            {
+                "anyOf": [
+                    {"type": "integer", "title": "epoch"},
+                    {"type": "string", "format": "date", "title": "day"},
+                ]
+            }
+        )
+    )
+    new = document(
+        parameters=param(
+            {
+                "anyOf": [
+                    {"type": "string", "format": "date", "title": "day"},
+                    {"type": "integer", "title": "epoch"},
+                ]
+            }
+        )
+    )
+    assert diff_documents(old, new) == []
