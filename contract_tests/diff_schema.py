@@ -16,6 +16,7 @@ from itertools import combinations
 from typing import Any, Literal
 
 from contract_tests.diff_findings import Level
+from contract_tests.diff_pattern import compare as compare_patterns
 from contract_tests.diff_resolve import Document, Flat, flatten
 from contract_tests.diff_variants import disjoint, identity, pair
 
@@ -390,28 +391,20 @@ class SchemaDiff:
         out.append(Change(level, rule, detail, op, np_))
 
     def _keywords(self, o: Flat, n: Flat, out: list[Change]) -> None:
-        for keyword in ("pattern", "format"):
-            (ov, op), (nv, np_) = o.get(keyword), n.get(keyword)
-            if ov == nv:
-                continue
+        self._pattern(o, n, out)
+        (ov, op), (nv, np_) = o.get("format"), n.get("format")
+        if ov != nv:
             op, np_ = op or o.body, np_ or n.body
             if ov is None:
-                level: Level = ("breaking" if keyword == "pattern" else "warning") if self.request else "info"
-                out.append(Change(level, f"{keyword}-added", f"now has the {keyword} {show(nv)}", op, np_))
+                level: Level = "warning" if self.request else "info"
+                out.append(Change(level, "format-added", f"now has the format {show(nv)}", op, np_))
             elif nv is None:
                 level = "info" if self.request else "warning"
-                out.append(
-                    Change(level, f"{keyword}-removed", f"no longer has the {keyword} {show(ov)}", op, np_)
-                )
+                out.append(Change(level, "format-removed", f"no longer has the format {show(ov)}", op, np_))
             else:
-                level = ("breaking" if keyword == "pattern" else "warning") if self.request else "warning"
                 out.append(
                     Change(
-                        level,
-                        f"{keyword}-changed",
-                        f"{keyword} changed from {show(ov)} to {show(nv)}",
-                        op,
-                        np_,
+                        "warning", "format-changed", f"format changed from {show(ov)} to {show(nv)}", op, np_
                     )
                 )
         (om, op), (nm, np_) = o.get("multipleOf"), n.get("multipleOf")
@@ -452,6 +445,31 @@ class SchemaDiff:
                         np_,
                     )
                 )
+
+    def _pattern(self, o: Flat, n: Flat, out: list[Change]) -> None:
+        (ov, op), (nv, np_) = o.get("pattern"), n.get("pattern")
+        ov, nv = (ov if isinstance(ov, str) else None), (nv if isinstance(nv, str) else None)
+        verdict = compare_patterns(ov, nv)
+        if verdict == "same":
+            return
+        op, np_ = op or o.body, np_ or n.body
+        if ov is None:
+            rule, detail = "pattern-added", f"now has the pattern {show(nv)}"
+        elif nv is None:
+            rule, detail = "pattern-removed", f"no longer has the pattern {show(ov)}"
+        else:
+            rule, detail = "pattern-changed", f"pattern changed from {show(ov)} to {show(nv)}"
+        tighter = {"narrower": True, "wider": False}.get(verdict)
+        if tighter is None:
+            level: Level = "warning"
+            detail += ": whether it still accepts every value it did cannot be decided"
+        elif self.request:
+            level = "breaking" if tighter else "info"
+        else:
+            level = "info" if tighter else "warning"
+        if verdict == "narrower" and self.request:
+            detail += ": some values it accepted are now refused"
+        out.append(Change(level, rule, detail, op, np_))
 
     def _object(self, o: Flat, n: Flat, out: list[Change]) -> None:
         oprops, nprops = o.properties(), n.properties()

@@ -24,6 +24,7 @@ def document(
     parameters: list[dict[str, Any]] | None = None,
     path: str = "/things/{id}",
     components: dict[str, Schema] | None = None,
+    path_schema: Schema | None = None,
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "responses": {
@@ -35,7 +36,7 @@ def document(
     }
     if request is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": request}}}
-    params = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    params = [{"name": "id", "in": "path", "required": True, "schema": path_schema or {"type": "string"}}]
     operation["parameters"] = params + list(parameters or [])
     return {
         "openapi": "3.1.0",
@@ -298,3 +299,72 @@ def test_query_parameter_alternatives_reordered_are_no_change() -> None:
         )
     )
     assert diff_documents(old, new) == []
+
+
+# -- 3. patterns: only a proven narrowing breaks ---------------------------------------------------
+
+W = r"^\w+$"
+PATTERN_CASES = [
+    # (old pattern, new pattern, level of the finding in a request, or None for no finding)
+    pytest.param(W, "", "info", id="to-empty"),
+    pytest.param(W, ".*", "info", id="to-dot-star"),
+    pytest.param(W, "^.*$", "info", id="to-any-line"),
+    pytest.param(W, "^.*", "info", id="to-anchored-dot-star"),
+    pytest.param(W, "[\\s\\S]*", "info", id="to-any-char"),
+    pytest.param(W, None, "info", id="removed"),
+    pytest.param(None, W, "breaking", id="added"),
+    pytest.param(None, "^[a-z]{0,5000}$", "breaking", id="added-even-if-lenient-looking"),
+    pytest.param(None, ".*", None, id="added-but-accepts-everything"),
+    pytest.param(W, "^[a-z]+$", "breaking", id="provably-narrower"),
+    pytest.param("^[a-z]+$", W, "warning", id="wider-but-unproven"),
+    pytest.param("^\\d{3}$", "^\\d{3,4}$", "warning", id="undecidable"),
+    pytest.param(".*", "^.*$", "breaking", id="any-line-is-narrower-than-anything"),
+    pytest.param("^(?<year>\\d{4})$", "^(?<year>\\d{4})$", None, id="same-ecma-named-group"),
+    pytest.param("^a$", "^a\\n?$", "warning", id="ecma-dollar-is-the-very-end"),
+]
+
+
+def _string(pattern: str | None) -> Schema:
+    return {"type": "string", **({"pattern": pattern} if pattern is not None else {})}
+
+
+def _levels(findings: list[Finding]) -> list[str]:
+    return [f.level for f in findings if "pattern" in f.rule]
+
+
+@pytest.mark.parametrize(("old", "new", "level"), PATTERN_CASES)
+def test_request_body_pattern(old: str | None, new: str | None, level: str | None) -> None:
+    def body(pattern: str | None) -> Schema:
+        return {"type": "object", "properties": {"code": _string(pattern)}, "required": ["code"]}
+
+    findings = diff_documents(document(request=body(old)), document(request=body(new)))
+    assert _levels(findings) == ([level] if level else []), findings
+    assert bool(breaking(document(request=body(old)), document(request=body(new)))) is (level == "breaking")
+
+
+@pytest.mark.parametrize("location", ["query", "header", "path"])
+@pytest.mark.parametrize(("old", "new", "level"), PATTERN_CASES)
+def test_parameter_pattern(location: str, old: str | None, new: str | None, level: str | None) -> None:
+    def doc(pattern: str | None) -> dict[str, Any]:
+        if location == "path":
+            return document(path_schema=_string(pattern))
+        return document(parameters=[{"name": "code", "in": location, "schema": _string(pattern)}])
+
+    findings = diff_documents(doc(old), doc(new))
+    assert _levels(findings) == ([level] if level else []), findings
+    assert all(f.rule.startswith("request-parameter-pattern-") for f in findings if "pattern" in f.rule)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "level"),
+    [
+        (None, W, "info"),  # the client gets fewer kinds of value
+        (W, None, "warning"),
+        (W, ".*", "warning"),
+        (W, "^[a-z]+$", "info"),
+        ("^\\d{3}$", "^\\d{3,4}$", "warning"),
+    ],
+)
+def test_response_pattern(old: str | None, new: str | None, level: str) -> None:
+    findings = diff_documents(document(response=_string(old)), document(response=_string(new)))
+    assert _levels(findings) == [level], findings
