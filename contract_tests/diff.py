@@ -65,6 +65,33 @@ def diff_documents(
     return sorted(differ.run(), key=sort_key)
 
 
+def _grouped(operations: Iterator[tuple[tuple[str, str], Op]]) -> dict[tuple[str, str], list[Op]]:
+    out: dict[tuple[str, str], list[Op]] = {}
+    for key, op in operations:
+        out.setdefault(key, []).append(op)
+    return out
+
+
+def _pairs(olds: list[Op], news: list[Op]) -> list[tuple[Op, Op, str]]:
+    """Operations that one URL reaches in each document, paired: the same path as written first,
+    then in document order. One left over on either side is compared with the other side's first:
+    the URL reaches it, and the client cannot tell which definition answers."""
+    pairs: list[tuple[Op, Op, str]] = []
+    left = list(news)
+    rest: list[Op] = []
+    for o in olds:
+        same = next((n for n in left if n.path == o.path), None)
+        if same is None:
+            rest.append(o)
+        else:
+            left.remove(same)
+            pairs.append((o, same, o.name))
+    for o in rest:
+        pairs.append((o, left.pop(0) if left else news[0], o.name))
+    pairs += [(olds[0], n, n.name) for n in left]
+    return pairs
+
+
 def _template(path: str) -> str:
     return re.sub(r"\{[^}]*\}", "{}", path)
 
@@ -82,36 +109,59 @@ class _Differ:
 
     def run(self) -> list[Finding]:
         self.servers()
-        olds, news = dict(self.operations(self.old)), dict(self.operations(self.new))
-        for key, op in olds.items():
-            self.operation = op.name
+        olds, news = _grouped(self.operations(self.old)), _grouped(self.operations(self.new))
+        every_new = [op for ops in news.values() for op in ops]
+        for key, ops in olds.items():
             if key in news:
-                self.out += OperationDiff(self.old, self.new, op.name).compare(op, news[key])
+                for o, n, name in _pairs(ops, news[key]):
+                    self.operation = name
+                    self.out += OperationDiff(self.old, self.new, name).compare(o, n)
                 continue
-            moved = [
-                n
-                for n in news.values()
-                if n.method == op.method and op_id(n) and op_id(n) == op_id(op) and n.path != op.path
-            ]
-            where = f"{moved[0].pointer}" if moved else ""
-            if moved:
-                message = f"operation {op.name} moved to {moved[0].path} (operationId {op_id(op)}): clients still call the old path."
-            elif not any(_template(n.path) == _template(op.path) for n in news.values()):
-                message = f"path {op.path} was removed, and with it {op.name}."
-            else:
-                message = f"operation {op.name} was removed."
-            self.add(
-                "breaking",
-                "operation-removed" if not moved else "operation-path-changed",
-                message,
-                op.pointer,
-                where,
-            )
-        for key, op in news.items():
-            if key not in olds:
+            for op in ops:
                 self.operation = op.name
-                self.add("info", "operation-added", f"new operation {op.name}.", "", op.pointer)
+                self.removed(op, every_new)
+        for key, ops in news.items():
+            if key not in olds:
+                for op in ops:
+                    self.operation = op.name
+                    self.add("info", "operation-added", f"new operation {op.name}.", "", op.pointer)
+            if len(ops) > 1:
+                self.ambiguous(ops, len(olds.get(key, [])))
         return self.out
+
+    def removed(self, op: Op, every_new: list[Op]) -> None:
+        moved = [
+            n
+            for n in every_new
+            if n.method == op.method and op_id(n) and op_id(n) == op_id(op) and n.path != op.path
+        ]
+        where = f"{moved[0].pointer}" if moved else ""
+        if moved:
+            message = f"operation {op.name} moved to {moved[0].path} (operationId {op_id(op)}): clients still call the old path."
+        elif not any(_template(n.path) == _template(op.path) for n in every_new):
+            message = f"path {op.path} was removed, and with it {op.name}."
+        else:
+            message = f"operation {op.name} was removed."
+        self.add(
+            "breaking",
+            "operation-removed" if not moved else "operation-path-changed",
+            message,
+            op.pointer,
+            where,
+        )
+
+    def ambiguous(self, ops: list[Op], before: int) -> None:
+        """One URL, several operations: a client cannot tell which one answers it."""
+        self.operation = ops[0].name
+        paths = ", ".join(op.path for op in ops)
+        self.add(
+            "warning" if len(ops) > before else "info",
+            "document-ambiguous-paths",
+            f"{ops[0].method.upper()} is defined {len(ops)} times for one URL ({paths}): "
+            "the document is ambiguous, each definition is compared with its counterpart.",
+            ops[0].pointer if before else "",
+            ops[1].pointer,
+        )
 
     def servers(self) -> None:
         def first(doc: Document) -> tuple[str, str]:

@@ -22,6 +22,15 @@ from contract_tests.diff_variants import disjoint, identity, pair
 
 Side = Literal["request", "response"]
 _LOWER = ("minLength", "minItems", "minProperties")
+_TEXT_FORMS = ("integer", "number", "boolean")
+_KIND = {
+    "minLength": "string",
+    "maxLength": "string",
+    "minItems": "array",
+    "maxItems": "array",
+    "minProperties": "object",
+    "maxProperties": "object",
+}
 _UPPER = ("maxLength", "maxItems", "maxProperties")
 
 
@@ -50,27 +59,45 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _covers(types: frozenset[str] | None, t: str) -> bool:
-    return types is None or t in types or (t == "integer" and "number" in types)
+def _covers(types: frozenset[str] | None, t: str, wire: bool = False) -> bool:
+    """Does a schema of `types` accept every value of type `t`? On the wire (a parameter or a
+    header, sent as text) a string also accepts the text of a number or a boolean."""
+    if types is None or t in types or (t == "integer" and "number" in types):
+        return True
+    return wire and t in _TEXT_FORMS and "string" in types
 
 
-def _overlap(a: frozenset[str] | None, b: frozenset[str] | None) -> bool:
+def _overlap(a: frozenset[str] | None, b: frozenset[str] | None, wire: bool = False) -> bool:
     if a is None or b is None or not a or not b:
         return True
-    return any(_covers(b, t) for t in a) or any(_covers(a, t) for t in b)
+    return any(_covers(b, t, wire) for t in a) or any(_covers(a, t, wire) for t in b)
+
+
+def _applies(o: Flat, n: Flat, kind: str) -> bool:
+    """Does a keyword about `kind` values (string, number, array, object) constrain either schema?
+    `maxItems` on a string schema has no effect on any value."""
+    ot, nt = o.types(), n.types()
+    if ot is None or nt is None:
+        return True
+    kinds = ot | nt
+    return kind in kinds or (kind == "number" and "integer" in kinds)
 
 
 def _names(types: frozenset[str] | None) -> str:
     return "any value" if types is None else " or ".join(sorted(types)) or "nothing"
 
 
-def _enum(flat: Flat) -> tuple[dict[str, Any] | None, str]:
+def _enum(flat: Flat, wire: bool = False) -> tuple[dict[str, Any] | None, str]:
+    # On the wire `5` and `"5"` are the same text.
+    def key(v: Any) -> str:
+        return v if wire and isinstance(v, str) else show(v)
+
     values, pointer = flat.get("enum")
     if isinstance(values, list):
-        return {show(v): v for v in values if v is not None}, pointer
+        return {key(v): v for v in values if v is not None}, pointer
     const, pointer = flat.get("const")
     if pointer and const is not None:
-        return {show(const): const}, pointer
+        return {key(const): const}, pointer
     return None, ""
 
 
@@ -80,8 +107,9 @@ def _multiple(a: float, b: float) -> bool:
 
 
 class SchemaDiff:
-    def __init__(self, old: Document, new: Document, side: Side) -> None:
+    def __init__(self, old: Document, new: Document, side: Side, *, wire: bool = False) -> None:
         self.old, self.new, self.side = old, new, side
+        self.wire = wire  # values travel as text (parameters, headers), not as JSON
         self._cache: dict[tuple[Any, ...], list[Change]] = {}
         self._active: set[tuple[Any, ...]] = set()
 
@@ -121,8 +149,10 @@ class SchemaDiff:
             self._enum(o, n, out)
             self._bounds(o, n, out)
             self._keywords(o, n, out)
-            self._object(o, n, out)
-            self._items(o, n, out)
+            if _applies(o, n, "object"):
+                self._object(o, n, out)
+            if _applies(o, n, "array"):
+                self._items(o, n, out)
         self._annotations(o, n, out)
         return out
 
@@ -159,14 +189,14 @@ class SchemaDiff:
         _, np_ = n.get("type")
         op, np_ = op or o.body, np_ or n.body
         lost = [t for t in sorted(ot or ())] if ot is not None else []
-        lost = [t for t in lost if not _covers(nt, t)]
+        lost = [t for t in lost if not _covers(nt, t, self.wire)]
         gained = [t for t in sorted(nt or ())] if nt is not None else []
-        gained = [t for t in gained if not _covers(ot, t)]
+        gained = [t for t in gained if not _covers(ot, t, self.wire)]
         if ot is None:
             lost = ["any value"]
         if nt is None:
             gained = ["any value"]
-        if not _overlap(ot, nt):
+        if not _overlap(ot, nt, self.wire):
             out.append(
                 Change("breaking", "type-changed", f"type changed from {_names(ot)} to {_names(nt)}", op, np_)
             )
@@ -312,7 +342,7 @@ class SchemaDiff:
                 break
 
     def _enum(self, o: Flat, n: Flat, out: list[Change]) -> None:
-        (oe, op), (ne, np_) = _enum(o), _enum(n)
+        (oe, op), (ne, np_) = _enum(o, self.wire), _enum(n, self.wire)
         if oe is None and ne is None:
             return
         op, np_ = op or o.body, np_ or n.body
@@ -341,9 +371,12 @@ class SchemaDiff:
                 out.append(Change(level, "enum-value-added", f"new enum value {', '.join(added)}", op, np_))
 
     def _bounds(self, o: Flat, n: Flat, out: list[Change]) -> None:
-        self._bound(o, n, out, "minimum", _lower(o), _lower(n), lower=True)
-        self._bound(o, n, out, "maximum", _upper(o), _upper(n), lower=False)
+        if _applies(o, n, "number"):
+            self._bound(o, n, out, "minimum", _lower(o), _lower(n), lower=True)
+            self._bound(o, n, out, "maximum", _upper(o), _upper(n), lower=False)
         for keyword in (*_LOWER, *_UPPER):
+            if not _applies(o, n, _KIND[keyword]):
+                continue
             (ov, op), (nv, np_) = o.get(keyword), n.get(keyword)
             ob = (ov, False, op) if _number(ov) else None
             nb = (nv, False, np_) if _number(nv) else None
@@ -391,7 +424,8 @@ class SchemaDiff:
         out.append(Change(level, rule, detail, op, np_))
 
     def _keywords(self, o: Flat, n: Flat, out: list[Change]) -> None:
-        self._pattern(o, n, out)
+        if _applies(o, n, "string"):
+            self._pattern(o, n, out)
         (ov, op), (nv, np_) = o.get("format"), n.get("format")
         if ov != nv:
             op, np_ = op or o.body, np_ or n.body
@@ -408,6 +442,8 @@ class SchemaDiff:
                     )
                 )
         (om, op), (nm, np_) = o.get("multipleOf"), n.get("multipleOf")
+        if not _applies(o, n, "number"):
+            om = nm = None
         om, nm = (om if _number(om) and om > 0 else None), (nm if _number(nm) and nm > 0 else None)
         if om != nm:
             if self.request:
@@ -425,6 +461,8 @@ class SchemaDiff:
                 )
             )
         (ou, op), (nu, np_) = o.get("uniqueItems"), n.get("uniqueItems")
+        if not _applies(o, n, "array"):
+            ou = nu = None
         if bool(ou) != bool(nu):
             tighter = bool(nu)
             level = (
@@ -487,7 +525,7 @@ class SchemaDiff:
             elif nprop is not None:
                 self._property_added(name, nprop, nreq, o, out)
             elif oprop is not None:
-                self._property_removed(name, oprop, nadd, n, out)
+                self._property_removed(name, oprop, nadd, n, name in oreq, out)
             elif name in nreq and name not in oreq and self.request:
                 out.append(
                     Change(
@@ -619,7 +657,7 @@ class SchemaDiff:
             out.append(Change("info", "property-added", "new property", o.body, nprop[1], (name,)))
 
     def _property_removed(
-        self, name: str, oprop: tuple[Any, str], nadd: Any, n: Flat, out: list[Change]
+        self, name: str, oprop: tuple[Any, str], nadd: Any, n: Flat, required: bool, out: list[Change]
     ) -> None:
         oflat = flatten(self.old, *oprop)
         if self.request:
@@ -647,8 +685,11 @@ class SchemaDiff:
                         (name,),
                     )
                 )
-        elif not _flag(oflat, "writeOnly"):
+        elif required and not _flag(oflat, "writeOnly"):
             out.append(Change("breaking", "property-removed", "removed", oprop[1], n.body, (name,)))
+        elif not _flag(oflat, "writeOnly"):  # the client copes with its absence already
+            detail = "removed (it was optional: clients already cope without it)"
+            out.append(Change("warning", "property-removed", detail, oprop[1], n.body, (name,)))
 
     def _items(self, o: Flat, n: Flat, out: list[Change]) -> None:
         (oi, op), (ni, np_) = o.get("items"), n.get("items")

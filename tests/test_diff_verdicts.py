@@ -368,3 +368,282 @@ def test_parameter_pattern(location: str, old: str | None, new: str | None, leve
 def test_response_pattern(old: str | None, new: str | None, level: str) -> None:
     findings = diff_documents(document(response=_string(old)), document(response=_string(new)))
     assert _levels(findings) == [level], findings
+
+
+# -- 4. response properties: optional removed warns, required removed breaks ---------------------
+
+RESPONSE: Schema = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "note": {"type": "string"},
+        "inner": {"$ref": "#/components/schemas/Inner"},
+    },
+    "required": ["id", "inner"],
+}
+INNER: Schema = {
+    "type": "object",
+    "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+    "required": ["a"],
+}
+
+
+def _drop(schema: Schema, name: str, *, keep_required: bool = False) -> Schema:
+    out = copy.deepcopy(schema)
+    del out["properties"][name]
+    if not keep_required:
+        out["required"] = [n for n in out.get("required", []) if n != name]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("response", "inner", "level"),
+    [
+        (_drop(RESPONSE, "note"), INNER, "warning"),
+        (_drop(RESPONSE, "id"), INNER, "breaking"),
+        (_drop(RESPONSE, "id", keep_required=True), INNER, None),  # still required: still sent (any value)
+        (RESPONSE, _drop(INNER, "b"), "warning"),
+        (RESPONSE, _drop(INNER, "a"), "breaking"),
+    ],
+    ids=["optional", "required", "required-but-unlisted", "nested-optional", "nested-required"],
+)
+def test_response_property_removed(response: Schema, inner: Schema, level: str | None) -> None:
+    old = document(response=RESPONSE, components={"Inner": INNER})
+    new = document(response=response, components={"Inner": inner})
+    found = [f.level for f in diff_documents(old, new) if f.rule == "response-body-property-removed"]
+    assert found == ([level] if level else [])
+
+
+def test_a_response_property_made_optional_still_breaks() -> None:
+    new = copy.deepcopy(RESPONSE)
+    new["required"] = ["inner"]
+    assert rules(
+        breaking(
+            document(response=RESPONSE, components={"Inner": INNER}),
+            document(response=new, components={"Inner": INNER}),
+        )
+    ) == {"response-body-property-became-optional"}
+
+
+# -- 5. parameters travel as text --------------------------------------------------------------------
+
+
+def _query(schema: Schema, **extra: Any) -> list[dict[str, Any]]:
+    return [{"name": "filter", "in": "query", "schema": schema, **extra}]
+
+
+DEEP_OLD: Schema = {
+    "type": "object",
+    "properties": {
+        "page": {"type": "object", "properties": {"size": {"type": "integer"}, "flag": {"type": "boolean"}}}
+    },
+}
+DEEP_NEW: Schema = {
+    "type": "object",
+    "properties": {
+        "page": {"type": "object", "properties": {"size": {"type": "string"}, "flag": {"type": "string"}}}
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "breaks"),
+    [
+        (_query({"type": "integer"}), _query({"type": "string"}), False),
+        (_query({"type": "boolean"}), _query({"type": "string"}), False),
+        (_query({"type": "number"}), _query({"type": "string"}), False),
+        (_query({"type": "string"}), _query({"type": "integer"}), True),
+        (_query({"type": "integer", "enum": [1, 2]}), _query({"type": "string", "enum": ["1", "2"]}), False),
+        (_query({"type": "integer", "enum": [1, 2]}), _query({"type": "string", "enum": ["1"]}), True),
+        (_query({"type": "integer"}), _query({"type": "string", "pattern": "^[0-9]+$"}), True),  # -5 refused
+        (
+            _query({"type": "array", "items": {"type": "integer"}}),
+            _query({"type": "array", "items": {"type": "string"}}),
+            False,
+        ),
+        (
+            _query(DEEP_OLD, style="deepObject", explode=True),
+            _query(DEEP_NEW, style="deepObject", explode=True),
+            False,
+        ),
+        (
+            _query(DEEP_NEW, style="deepObject", explode=True),
+            _query(DEEP_OLD, style="deepObject", explode=True),
+            True,
+        ),
+        (
+            _query(DEEP_OLD["properties"]["page"], style="form"),
+            _query(DEEP_NEW["properties"]["page"], style="form"),
+            False,
+        ),
+        (
+            [{"name": "X-Count", "in": "header", "schema": {"type": "integer"}}],
+            [{"name": "X-Count", "in": "header", "schema": {"type": "string"}}],
+            False,
+        ),
+        (
+            [{"name": "c", "in": "cookie", "schema": {"type": "integer"}}],
+            [{"name": "c", "in": "cookie", "schema": {"type": "string"}}],
+            False,
+        ),
+        # Described by `content`, the parameter is JSON: 5 and "5" differ.
+        (
+            [{"name": "q", "in": "query", "content": {"application/json": {"schema": {"type": "integer"}}}}],
+            [{"name": "q", "in": "query", "content": {"application/json": {"schema": {"type": "string"}}}}],
+            True,
+        ),
+    ],
+    ids=[
+        "integer-to-string",
+        "boolean-to-string",
+        "number-to-string",
+        "string-to-integer",
+        "integer-enum-to-string-enum",
+        "enum-value-lost",
+        "string-with-pattern",
+        "form-array-items",
+        "deepObject-nested",
+        "deepObject-nested-narrowed",
+        "form-object",
+        "header",
+        "cookie",
+        "json-content",
+    ],
+)
+def test_parameter_types_on_the_wire(
+    old: list[dict[str, Any]], new: list[dict[str, Any]], breaks: bool
+) -> None:
+    found = breaking(document(parameters=old), document(parameters=new))
+    assert bool(found) is breaks, found
+
+
+def test_path_parameter_type_widened_to_string_is_not_breaking() -> None:
+    assert breaking(document(path_schema={"type": "integer"}), document(path_schema={"type": "string"})) == []
+    assert breaking(document(path_schema={"type": "string"}), document(path_schema={"type": "integer"}))
+
+
+def test_response_header_types_on_the_wire() -> None:
+    def doc(schema: Schema) -> dict[str, Any]:
+        d = document()
+        d["paths"]["/things/{id}"]["post"]["responses"]["200"]["headers"] = {"X-Rate": {"schema": schema}}
+        return d
+
+    assert breaking(doc({"type": "string"}), doc({"type": "integer"})) == []  # the client reads text
+    assert rules(breaking(doc({"type": "integer"}), doc({"type": "string"}))) == {
+        "response-header-type-changed"
+    }
+
+
+# -- 6. keywords that do not apply to the type -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("schema", "keyword", "old", "new"),
+    [
+        ({"type": "string"}, "maxItems", 10, 2),
+        ({"type": "string"}, "minProperties", None, 2),
+        ({"type": "string"}, "minimum", 0, 5),
+        ({"type": "string"}, "multipleOf", None, 3),
+        ({"type": "string"}, "uniqueItems", False, True),
+        ({"type": "integer"}, "maxLength", 10, 2),
+        ({"type": "integer"}, "pattern", None, "^1$"),
+        ({"type": "array", "items": {"type": "string"}}, "maximum", 10, 2),
+        ({"type": "object"}, "minLength", None, 3),
+        ({"type": "boolean"}, "items", None, {"type": "integer"}),
+        ({"type": "string"}, "required", None, ["a"]),
+    ],
+)
+@pytest.mark.parametrize("side", ["request", "response", "parameter"])
+def test_keywords_that_do_not_apply_to_the_type_are_not_reported(
+    schema: Schema, keyword: str, old: Any, new: Any, side: str
+) -> None:
+    def doc(value: Any) -> dict[str, Any]:
+        s = {**schema, **({keyword: value} if value is not None else {})}
+        if side == "parameter":
+            return document(parameters=_query(s))
+        return document(**{side: s})
+
+    assert diff_documents(doc(old), doc(new)) == []
+
+
+def test_keywords_that_apply_are_still_reported() -> None:
+    old, new = {"type": "array", "maxItems": 10}, {"type": "array", "maxItems": 2}
+    assert rules(breaking(document(request=old), document(request=new))) == {
+        "request-body-max-items-narrowed"
+    }
+    old, new = {"type": ["string", "array"], "maxItems": 10}, {"type": ["string", "array"], "maxItems": 2}
+    assert rules(breaking(document(request=old), document(request=new))) == {
+        "request-body-max-items-narrowed"
+    }
+    old, new = {"maxLength": 10}, {"maxLength": 2}  # no type: it applies to the strings among any values
+    assert rules(breaking(document(request=old), document(request=new))) == {
+        "request-body-max-length-narrowed"
+    }
+
+
+# -- 7. path parameters are positions in the URL, whatever their names ---------------------------
+
+
+def _path_doc(path: str, names: list[str], schema: Schema | None = None) -> dict[str, Any]:
+    d = document(path=path)
+    d["paths"][path]["post"]["parameters"] = [
+        {"name": n, "in": "path", "required": True, "schema": schema or {"type": "string"}} for n in names
+    ]
+    return d
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (_path_doc("/api/test/{id}", ["id"]), _path_doc("/api/test/{id}", ["testId"])),
+        (_path_doc("/api/test/{id}", ["testId"]), _path_doc("/api/test/{id}", ["id"])),
+        (_path_doc("/api/test/{id}", ["id"]), _path_doc("/api/test/{testId}", ["testId"])),
+        (_path_doc("/a/{x}/b/{y}", ["x", "y"]), _path_doc("/a/{x}/b/{y}", ["x", "why"])),
+    ],
+    ids=["declared-under-another-name", "name-fixed", "template-renamed", "second-of-two"],
+)
+def test_a_path_parameter_renamed_is_not_breaking(old: dict[str, Any], new: dict[str, Any]) -> None:
+    assert breaking(old, new) == []
+
+
+def test_a_renamed_path_parameter_is_still_compared() -> None:
+    old = _path_doc("/api/test/{id}", ["id"], {"type": "string"})
+    new = _path_doc("/api/test/{id}", ["testId"], {"type": "string", "maxLength": 3})
+    assert rules(breaking(old, new)) == {"request-parameter-max-length-narrowed"}
+
+
+# -- 8. one URL defined several times ----------------------------------------------------------------
+
+
+def _duplicates(statuses: list[str]) -> dict[str, Any]:
+    d = document()
+    paths: dict[str, Any] = {}
+    for name, status in zip(("x", "y", "z"), statuses, strict=True):
+        paths[f"/a/{{{name}}}"] = {
+            "get": {
+                "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {status: {"description": "ok"}},
+            }
+        }
+    d["paths"] = paths
+    return d
+
+
+def test_duplicate_templated_paths_are_each_compared() -> None:
+    old, new = _duplicates(["200", "200", "200"]), _duplicates(["200", "201", "200"])
+    found = breaking(old, new)
+    assert rules(found) == {"response-success-status-changed"} and found[0].operation == "GET /a/{y}"
+    ambiguous = [f for f in diff_documents(old, new) if f.rule == "document-ambiguous-paths"]
+    assert [f.level for f in ambiguous] == ["info"]  # the old document was already ambiguous
+    assert "3 times" in ambiguous[0].message
+
+
+def test_a_document_that_becomes_ambiguous_is_warned_about() -> None:
+    old = _duplicates(["200", "200", "200"])
+    old["paths"] = {"/a/{x}": old["paths"]["/a/{x}"]}
+    new = _duplicates(["200", "200", "201"])
+    findings = diff_documents(old, new)
+    assert [(f.level, f.rule) for f in findings if f.rule == "document-ambiguous-paths"] == [
+        ("warning", "document-ambiguous-paths")
+    ]
+    assert rules(breaking(old, new)) == {"response-success-status-changed"}  # the third copy answers 201
