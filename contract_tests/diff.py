@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from contract_tests.diff_findings import DOCUMENT, Finding, Level, failing, sort_key
-from contract_tests.diff_operation import Op, OperationDiff, op_id
+from contract_tests.diff_lifecycle import Lifecycle, LifecyclePass, Subject
+from contract_tests.diff_operation import Op, OperationDiff, op_id, param_name
 from contract_tests.diff_resolve import Document, child, text
 from mock_server.structure import HTTP_METHODS
 
-__all__ = ["BreakingChangeError", "Finding", "assert_no_breaking_changes", "diff_documents"]
+__all__ = ["BreakingChangeError", "Finding", "Lifecycle", "assert_no_breaking_changes", "diff_documents"]
+_TODAY = object()  # the default lifecycle: deprecations judged on the day the check runs
 
 
 class BreakingChangeError(AssertionError):
@@ -34,7 +36,11 @@ class BreakingChangeError(AssertionError):
 
 
 def assert_no_breaking_changes(
-    old: str | Path | Mapping[str, Any], new: str | Path | Mapping[str, Any], *, fail_on: Level = "breaking"
+    old: str | Path | Mapping[str, Any],
+    new: str | Path | Mapping[str, Any],
+    *,
+    fail_on: Level = "breaking",
+    lifecycle: Lifecycle | object | None = _TODAY,
 ) -> list[Finding]:
     """Fail (AssertionError) with the findings if `new` breaks clients of `old`; returns all findings.
 
@@ -49,7 +55,11 @@ def assert_no_breaking_changes(
         else:
             documents.append(read_document(str(side)))
     findings = diff_documents(
-        documents[0][0], documents[1][0], old_source=documents[0][1], new_source=documents[1][1]
+        documents[0][0],
+        documents[1][0],
+        old_source=documents[0][1],
+        new_source=documents[1][1],
+        lifecycle=lifecycle,
     )
     bad = failing(findings, fail_on)
     if bad:
@@ -58,11 +68,26 @@ def assert_no_breaking_changes(
 
 
 def diff_documents(
-    old: Mapping[str, Any], new: Mapping[str, Any], *, old_source: str = "old", new_source: str = "new"
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    *,
+    old_source: str = "old",
+    new_source: str = "new",
+    lifecycle: Lifecycle | object | None = _TODAY,
 ) -> list[Finding]:
-    """Every change from `old` to `new` a client could notice, sorted by operation then level."""
+    """Every change from `old` to `new` a client could notice, sorted by operation then level.
+
+    `lifecycle` judges deprecations and stability levels (contract_tests/diff_lifecycle.py) on a
+    given day with a minimum notice; by default today with none; None leaves them out."""
     differ = _Differ(Document(dict(old), old_source), Document(dict(new), new_source))
-    return sorted(differ.run(), key=sort_key)
+    findings = differ.run()
+    policy = Lifecycle.now() if lifecycle is _TODAY else lifecycle
+    if isinstance(policy, Lifecycle):
+        findings = LifecyclePass(policy, differ.old, differ.new).run(findings, differ.subjects())
+    return sorted(findings, key=sort_key)
+
+
+_NOWHERE = Op("get", "/", {}, "", [])
 
 
 def _grouped(operations: Iterator[tuple[tuple[str, str], Op]]) -> dict[tuple[str, str], list[Op]]:
@@ -103,6 +128,7 @@ class _Differ:
         self.old, self.new = old, new
         self.out: list[Finding] = []
         self.operation = DOCUMENT
+        self.matched: list[tuple[Op | None, Op | None, str]] = []  # (old, new, name); None: absent
 
     def add(self, level: Level, rule: str, message: str, old_pointer: str, new_pointer: str) -> None:
         self.out.append(Finding(level, self.operation, old_pointer, new_pointer, message, rule))
@@ -114,20 +140,50 @@ class _Differ:
         for key, ops in olds.items():
             if key in news:
                 for o, n, name in _pairs(ops, news[key]):
+                    self.matched.append((o, n, name))
                     self.operation = name
                     self.out += OperationDiff(self.old, self.new, name).compare(o, n)
                 continue
             for op in ops:
+                self.matched.append((op, None, op.name))
                 self.operation = op.name
                 self.removed(op, every_new)
         for key, ops in news.items():
             if key not in olds:
                 for op in ops:
+                    self.matched.append((None, op, op.name))
                     self.operation = op.name
                     self.add("info", "operation-added", f"new operation {op.name}.", "", op.pointer)
             if len(ops) > 1:
                 self.ambiguous(ops, len(olds.get(key, [])))
         return self.out
+
+    def subjects(self) -> Iterator[Subject]:
+        """Every operation and parameter, in both documents, for the lifecycle rules."""
+        for o, n, name in self.matched:
+            yield Subject(
+                "operation",
+                name,
+                (o or n or _NOWHERE).name,
+                o.node if o else None,
+                o.pointer if o else "",
+                n.node if n else None,
+                n.pointer if n else "",
+            )
+            reader = OperationDiff(self.old, self.new, name)
+            olds = reader.params(self.old, o) if o else {}
+            news = reader.params(self.new, n) if n else {}
+            for key in {**olds, **news}:
+                (op_, opp), (np_, npp) = olds.get(key, ({}, "")), news.get(key, ({}, ""))
+                yield Subject(
+                    "request-parameter",
+                    name,
+                    param_name(op_ or np_),
+                    op_ or None,
+                    opp,
+                    np_ or None,
+                    npp,
+                )
 
     def removed(self, op: Op, every_new: list[Op]) -> None:
         moved = [

@@ -93,7 +93,7 @@ class OperationDiff:
         # or string. One described by `content` (JSON in a query string) keeps JSON's types.
         schemas = {False: self.schemas("request"), True: self.schemas("request", wire=True)}
         for key, (op, opp) in olds.items():
-            where = _param_name(op)
+            where = param_name(op)
             if key not in news:
                 moved = [
                     (k, v)
@@ -180,13 +180,13 @@ class OperationDiff:
                 self.add(
                     "breaking",
                     "request-parameter-added-required",
-                    f"new required {_param_name(np_)}.",
+                    f"new required {param_name(np_)}.",
                     o.pointer,
                     npp,
                 )
             else:
                 self.add(
-                    "info", "request-parameter-added", f"new optional {_param_name(np_)}.", o.pointer, npp
+                    "info", "request-parameter-added", f"new optional {param_name(np_)}.", o.pointer, npp
                 )
 
     def params(self, doc: Document, op: Op) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
@@ -482,7 +482,7 @@ def _media(name: str) -> str:
     return re.sub(r"\s+", "", name).lower()
 
 
-def _param_name(param: dict[str, Any]) -> str:
+def param_name(param: dict[str, Any]) -> str:
     location, name = param.get("in"), param.get("name")
     return f"header `{name}`" if location == "header" else f"{location} parameter `{name}`"
 
