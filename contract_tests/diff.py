@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from contract_tests.diff_findings import DOCUMENT, Finding, Level, failing, sort_key
-from contract_tests.diff_lifecycle import Lifecycle, LifecyclePass, Subject
+from contract_tests.diff_lifecycle import LIFECYCLE_KEYS, Lifecycle, LifecyclePass, Subject
 from contract_tests.diff_operation import Op, OperationDiff, op_id, param_name
 from contract_tests.diff_resolve import Document, child, text
+from contract_tests.diff_schema import SchemaDiff, Side
+from contract_tests.diff_unchanged import Unchanged
 from mock_server.structure import HTTP_METHODS
 
 __all__ = ["BreakingChangeError", "Finding", "Lifecycle", "assert_no_breaking_changes", "diff_documents"]
@@ -129,6 +131,7 @@ class _Differ:
         self.out: list[Finding] = []
         self.operation = DOCUMENT
         self.matched: list[tuple[Op | None, Op | None, str]] = []  # (old, new, name); None: absent
+        self.schemas: dict[tuple[Side, bool], SchemaDiff] = {}
 
     def add(self, level: Level, rule: str, message: str, old_pointer: str, new_pointer: str) -> None:
         self.out.append(Finding(level, self.operation, old_pointer, new_pointer, message, rule))
@@ -137,12 +140,15 @@ class _Differ:
         self.servers()
         olds, news = _grouped(self.operations(self.old)), _grouped(self.operations(self.new))
         every_new = [op for ops in news.values() for op in ops]
+        unchanged = Unchanged(self.old, self.new)
         for key, ops in olds.items():
             if key in news:
                 for o, n, name in _pairs(ops, news[key]):
                     self.matched.append((o, n, name))
+                    if o.path == n.path and unchanged.same([o.node, o.shared], [n.node, n.shared]):
+                        continue
                     self.operation = name
-                    self.out += OperationDiff(self.old, self.new, name).compare(o, n)
+                    self.out += OperationDiff(self.old, self.new, name, self.schemas).compare(o, n)
                 continue
             for op in ops:
                 self.matched.append((op, None, op.name))
@@ -170,6 +176,8 @@ class _Differ:
                 n.node if n else None,
                 n.pointer if n else "",
             )
+            if not (o and self._has_lifecycle(self.old, o)) and not (n and self._has_lifecycle(self.new, n)):
+                continue  # no parameter says anything about its lifecycle (the common case, and cheaper)
             reader = OperationDiff(self.old, self.new, name)
             olds = reader.params(self.old, o) if o else {}
             news = reader.params(self.new, n) if n else {}
@@ -184,6 +192,15 @@ class _Differ:
                     np_ or None,
                     npp,
                 )
+
+    @staticmethod
+    def _has_lifecycle(doc: Document, op: Op) -> bool:
+        raw = [*(p for p, _ in op.shared), *(op.node.get("parameters") or [])]
+        for param in raw:
+            node = doc.deref(param, "")[0] if isinstance(param, dict) and "$ref" in param else param
+            if isinstance(node, dict) and any(k in node for k in LIFECYCLE_KEYS):
+                return True
+        return False
 
     def removed(self, op: Op, every_new: list[Op]) -> None:
         moved = [

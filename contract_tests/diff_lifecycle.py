@@ -31,6 +31,7 @@ from contract_tests.diff_findings import Finding, Level
 from contract_tests.diff_resolve import Document, child, text
 
 STABILITY = ("draft", "alpha", "beta", "stable")
+LIFECYCLE_KEYS = ("deprecated", "x-sunset", "x-stability-level")
 _SUNSET = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2}))?")
 # Findings this pass writes: the stability of what they are about does not soften them.
 _OWN = frozenset(
@@ -108,7 +109,11 @@ class LifecyclePass:
         adjusted = [self.removal(f, removed) for f in findings]
         for s in subjects:
             self.check(s)
-        adjusted = [self.soften(f, subjects) for f in adjusted]
+        by_operation: dict[str, list[Subject]] = {}
+        for s in subjects:
+            if s.old is not None:
+                by_operation.setdefault(s.operation, []).append(s)
+        adjusted = [self.soften(f, by_operation.get(f.operation, [])) for f in adjusted]
         return adjusted + self.out
 
     # -- removals ---------------------------------------------------------------------------------
@@ -230,9 +235,7 @@ class LifecyclePass:
         if f.rule in _OWN or f.level == "info":
             return f
         level = None
-        for s in subjects:
-            if s.operation != f.operation or s.old is None:
-                continue
+        for s in subjects:  # those of the finding's operation, in the old document
             if s.kind == "operation" or _under(f, s):
                 found = _stability(s.old)
                 if found in ("draft", "alpha") or (found == "beta" and level is None):

@@ -28,8 +28,18 @@ class Op:
 
 
 class OperationDiff:
-    def __init__(self, old: Document, new: Document, operation: str) -> None:
+    def __init__(
+        self,
+        old: Document,
+        new: Document,
+        operation: str,
+        shared: dict[tuple[Side, bool], SchemaDiff] | None = None,
+    ) -> None:
         self.old, self.new = old, new
+        # Schema comparisons shared across operations (a document's operations share components).
+        self.shared: dict[tuple[Side, bool], SchemaDiff] = {} if shared is None else shared
+        for schemas in self.shared.values():
+            schemas.begin()
         self.operation = operation
         self.out: list[Finding] = []
         self.seen: set[tuple[str, ...]] = set()
@@ -52,8 +62,11 @@ class OperationDiff:
             )
 
     def schemas(self, side: Side, *, wire: bool = False) -> SchemaDiff:
-        # One memo per operation and side, so a shared schema's changes appear under every operation.
-        return SchemaDiff(self.old, self.new, side, wire=wire)
+        # One comparer per side for the whole document: its results are shared, and `changes`
+        # still reports a shared schema's changes under every operation that reaches it.
+        if (side, wire) not in self.shared:
+            self.shared[(side, wire)] = SchemaDiff(self.old, self.new, side, wire=wire)
+        return self.shared[(side, wire)]
 
     def compare(self, o: Op, n: Op) -> list[Finding]:
         for key in ("summary", "description"):

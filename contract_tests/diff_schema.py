@@ -110,8 +110,17 @@ class SchemaDiff:
     def __init__(self, old: Document, new: Document, side: Side, *, wire: bool = False) -> None:
         self.old, self.new, self.side = old, new, side
         self.wire = wire  # values travel as text (parameters, headers), not as JSON
+        # Results by pair of schemas, shared by every operation that reaches the pair. A result
+        # that a recursive schema cut short below where the cycle was entered depends on that
+        # entry point: it is kept for the current operation only (`_local`, see `begin`).
         self._cache: dict[tuple[Any, ...], list[Change]] = {}
+        self._local: dict[tuple[Any, ...], list[Change]] = {}
+        self._stack: list[tuple[tuple[Any, ...], set[tuple[Any, ...]]]] = []
         self._active: set[tuple[Any, ...]] = set()
+
+    def begin(self) -> None:
+        """A new operation: results that depended on the last one's entry points are forgotten."""
+        self._local.clear()
 
     def compare(self, old_node: Any, old_pointer: str, new_node: Any, new_pointer: str) -> list[Change]:
         return self._flats(flatten(self.old, old_node, old_pointer), flatten(self.new, new_node, new_pointer))
@@ -122,16 +131,26 @@ class SchemaDiff:
 
     def _flats(self, o: Flat, n: Flat) -> list[Change]:
         key = (o.key(), o.nullable, n.key(), n.nullable)
-        if key in self._cache:
-            return self._cache[key]
+        found = self._cache.get(key)
+        if found is None:
+            found = self._local.get(key)
+        if found is not None:
+            return found
         if key in self._active:  # a recursive schema: this pair is being compared further up
+            below = False
+            for frame, cuts in self._stack:  # every pair between there and here is cut short
+                if below:
+                    cuts.add(key)
+                below = below or frame == key
             return []
         self._active.add(key)
+        self._stack.append((key, set()))
         try:
             result = self._compare(o, n)
         finally:
             self._active.discard(key)
-        self._cache[key] = result
+            _, cuts = self._stack.pop()
+        (self._local if cuts else self._cache)[key] = result
         return result
 
     def _compare(self, o: Flat, n: Flat) -> list[Change]:

@@ -13,8 +13,6 @@ and bytes) and the document is loaded from there, exactly as from a working tree
 from __future__ import annotations
 
 import re
-import subprocess
-import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -51,7 +49,7 @@ def read_document(
 
 def _load(label: str, file: Path, root: Path | None = None) -> dict[str, Any]:
     try:
-        return load(file).document
+        return load(file, warn=False).document  # the diff shows no warnings
     except ContractError as exc:  # name the side as the user wrote it, and another file as written
         message = exc.message
         if exc.source != str(file):
@@ -96,6 +94,8 @@ def _from_git(
         raise ContractError(spec, "not UTF-8 text") from None
     if not _EXTERNAL_REF.search(text):
         return parse(text, path, label=spec)
+    import tempfile  # here: a plain diff of two files should not pay for it
+
     with tempfile.TemporaryDirectory(prefix="meibel-diff-") as tmp:
         root = Path(tmp)
         _checkout_folder(spec, rev, path, root, cwd=cwd, timeout=timeout)
@@ -170,6 +170,8 @@ def _git(
     text: bool = True,
     stdin: bytes | None = None,
 ) -> Any:
+    import subprocess  # here: only `git:` sides need it
+
     try:
         done = subprocess.run(
             ["git", *args], cwd=cwd, input=stdin, capture_output=True, timeout=timeout, check=False

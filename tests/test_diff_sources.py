@@ -3,6 +3,7 @@ and its command imports only what a diff needs."""
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -179,3 +180,67 @@ def test_the_document_layer_imports_without_starlette() -> None:
 def test_diff_documents_takes_a_bundled_document_as_a_dict(tmp_path: Path) -> None:
     document = load(multi_file(tmp_path / "api")).document
     assert diff_documents(document, json.loads(json.dumps(document))) == []
+
+
+def _shared_document(leaf: dict[str, Any]) -> dict[str, Any]:
+    def op(name: str) -> dict[str, Any]:
+        schema = {"$ref": "#/components/schemas/Outer"}
+        return {
+            "operationId": name,
+            "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": schema}}}},
+        }
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "security": [{"key": []}],
+        "paths": {
+            "/a": {"get": op("a")},
+            "/b": {"get": op("b")},
+            "/c": {"get": {"responses": {"204": {"description": "none"}}}},
+        },
+        "components": {
+            "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}},
+            "schemas": {
+                "Outer": {
+                    "type": "object",
+                    "properties": {"inner": {"$ref": "#/components/schemas/Inner"}},
+                    "required": ["inner"],
+                },
+                "Inner": {
+                    "type": "object",
+                    "properties": {"leaf": {"$ref": "#/components/schemas/Leaf"}},
+                    "required": ["leaf"],
+                },
+                "Leaf": leaf,
+            },
+        },
+    }
+
+
+def test_operations_written_alike_are_still_compared_through_what_they_reach() -> None:
+    old = _shared_document({"type": "string"})
+    new = _shared_document({"type": "integer"})
+    assert sorted(f.operation for f in diff_documents(old, new) if f.level == "breaking") == [
+        "GET /a",
+        "GET /b",
+    ]
+    moved = _shared_document({"type": "string"})
+    moved["components"]["securitySchemes"]["key"]["name"] = "X-Other"  # every operation's credentials
+    assert sorted(f.operation for f in diff_documents(old, moved) if f.level == "breaking") == [
+        "GET /a",
+        "GET /b",
+        "GET /c",
+    ]
+
+
+def test_a_large_document_with_one_change_reports_exactly_it() -> None:
+    old = _shared_document({"type": "string"})
+    for i in range(300):
+        old["paths"][f"/x{i}"] = copy.deepcopy(old["paths"]["/a"])
+    new = copy.deepcopy(old)
+    new["paths"]["/x7"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
+        "type": "string"
+    }
+    [finding] = [f for f in diff_documents(old, new) if f.level == "breaking"]
+    assert finding.operation == "GET /x7"
