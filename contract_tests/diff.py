@@ -15,11 +15,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from contract_tests.diff_change import Side
 from contract_tests.diff_findings import DOCUMENT, Finding, Level, failing, sort_key
 from contract_tests.diff_lifecycle import LIFECYCLE_KEYS, Lifecycle, LifecyclePass, Subject
 from contract_tests.diff_operation import Op, OperationDiff, op_id, param_name
 from contract_tests.diff_resolve import Document, child, text
-from contract_tests.diff_schema import SchemaDiff, Side
+from contract_tests.diff_schema import SchemaDiff
 from contract_tests.diff_unchanged import Unchanged
 from mock_server.structure import HTTP_METHODS
 

@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from contract_tests.diff_change import Change, Side, show
 from contract_tests.diff_findings import Finding, Level
 from contract_tests.diff_resolve import Document, child, text
-from contract_tests.diff_schema import Change, SchemaDiff, Side, show
+from contract_tests.diff_schema import SchemaDiff
 from contract_tests.diff_security import compare_security
 
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}  # OpenAPI: described elsewhere, ignored
