@@ -251,21 +251,24 @@ class SchemaDiff(KeywordRules, ObjectRules):
             keys = [identity(self.new, raw, f, n.discriminator) for raw, f in flats]
             if n.discriminator:
                 continue  # the discriminator's value picks one alternative
-            before = [
-                set(
-                    pair(
-                        keys,
-                        [identity(self.old, r, flatten(self.old, r, p), o.discriminator) for r, p in old],
-                    )
-                )
-                for _, old in o.exclusive
-            ]
+            # Each old oneOf: its alternatives, and which new alternative is which old one.
+            before = []
+            for _, old in o.exclusive:
+                old_flats = [flatten(self.old, r, p) for r, p in old]
+                old_keys = [
+                    identity(self.old, r, f, o.discriminator)
+                    for (r, _), f in zip(old, old_flats, strict=True)
+                ]
+                before.append((old_flats, pair(keys, old_keys)))
             for i, j in combinations(range(len(flats)), 2):
                 a, b = flats[i][1], flats[j][1]
                 if disjoint(self.new, a, self.new, b):
                     continue
-                if any(i in group and j in group for group in before):
-                    continue  # the old document's oneOf already held both: nothing new for a client
+                if any(
+                    i in same and j in same and not disjoint(self.old, olds[same[i]], self.old, olds[same[j]])
+                    for olds, same in before
+                ):
+                    continue  # the old oneOf already held both, and they could overlap then too
                 if disjoint(self.old, o, self.new, a) or disjoint(self.old, o, self.new, b):
                     continue  # no old value can match one of them
                 out.append(

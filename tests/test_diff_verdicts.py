@@ -149,6 +149,12 @@ ONE_OF_CASES = [
         id="new-branch-with-its-own-tag",
     ),
     pytest.param(
+        _one_of({"type": "string"}, {"type": "integer"}),
+        _one_of({"type": "string"}, {"type": ["integer", "string"]}),
+        True,
+        id="exclusive-alternatives-made-to-overlap",
+    ),
+    pytest.param(
         OBJ_FOO_BAR,
         _one_of(
             {"type": "object", "properties": {"foo": {"type": "string"}}, "required": ["foo"]},
