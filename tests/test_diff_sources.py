@@ -163,6 +163,21 @@ def test_the_diff_command_imports_neither_the_mock_nor_http(tmp_path: Path) -> N
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
 
 
+def test_a_diff_of_json_documents_does_not_import_yaml(tmp_path: Path) -> None:
+    bundled = tmp_path / "bundled.json"
+    bundled.write_text(json.dumps(load(multi_file(tmp_path / "api")).document), encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from contract_tests.entry import main\n"
+        f"code = main(['diff', {str(bundled)!r}, {str(bundled)!r}])\n"
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0] == 'yaml'))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
+
+
 def test_the_document_layer_imports_without_starlette() -> None:
     script = "import sys, mock_server.loader; print(sorted(m for m in sys.modules if m.startswith(('starlette', 'mock_server.app'))))"
     done = subprocess.run(
