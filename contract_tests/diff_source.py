@@ -110,12 +110,8 @@ def _checkout_folder(
 ) -> None:
     """Write the JSON/YAML files under the document's folder at `rev` into `root`, bounded."""
     folder = str(PurePosixPath(path).parent)
-    listing = _git(
-        spec,
-        ["ls-tree", "-r", "-l", "-z", "--full-tree", rev, "--", "" if folder == "." else folder],
-        cwd=cwd,
-        timeout=timeout,
-    )
+    where = [] if folder == "." else ["--", folder]  # a document at the root: the whole tree
+    listing = _git(spec, ["ls-tree", "-r", "-l", "-z", "--full-tree", rev, *where], cwd=cwd, timeout=timeout)
     blobs: list[tuple[str, str]] = []
     total = 0
     for entry in listing.split("\0"):

@@ -129,6 +129,24 @@ def test_git_sources_read_referenced_files_from_the_same_revision(
     assert main(["diff", "git:HEAD:spec/openapi.yaml", "spec/openapi.yaml"]) == 1
     assert "response-body-property-removed" in capsys.readouterr().out
     assert main(["diff", "spec/openapi.yaml", "git:HEAD:spec/openapi.yaml"]) == 0
+    capsys.readouterr()
+    # PATH is from the repository's root, wherever the command runs.
+    monkeypatch.chdir(repo / "spec" / "schemas")
+    assert main(["diff", "git:HEAD:spec/openapi.yaml", "git:HEAD:spec/openapi.yaml"]) == 0
+
+
+def test_a_git_source_at_the_repository_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    multi_file(repo)
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "first")
+    _dump(repo / "schemas" / "pet.yaml", without(PET, "name"))
+    monkeypatch.chdir(repo)
+    assert main(["diff", "git:HEAD:openapi.yaml", "openapi.yaml"]) == 1
+    assert "response-body-property-removed" in capsys.readouterr().out
 
 
 def test_a_git_source_whose_referenced_file_is_missing_says_so_in_one_line(
