@@ -6,9 +6,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from contract_tests.diff_change import Change, Side, show
 from contract_tests.diff_findings import Finding, Level
 from contract_tests.diff_resolve import Document, child, text
-from contract_tests.diff_schema import Change, SchemaDiff, Side, show
+from contract_tests.diff_schema import SchemaDiff
 from contract_tests.diff_security import compare_security
 
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}  # OpenAPI: described elsewhere, ignored
@@ -28,8 +29,18 @@ class Op:
 
 
 class OperationDiff:
-    def __init__(self, old: Document, new: Document, operation: str) -> None:
+    def __init__(
+        self,
+        old: Document,
+        new: Document,
+        operation: str,
+        shared: dict[tuple[Side, bool], SchemaDiff] | None = None,
+    ) -> None:
         self.old, self.new = old, new
+        # Schema comparisons shared across operations (a document's operations share components).
+        self.shared: dict[tuple[Side, bool], SchemaDiff] = {} if shared is None else shared
+        for schemas in self.shared.values():
+            schemas.begin()
         self.operation = operation
         self.out: list[Finding] = []
         self.seen: set[tuple[str, ...]] = set()
@@ -51,9 +62,12 @@ class OperationDiff:
                 c.level, f"{rule_prefix}-{c.rule}", f"{subject}: {c.detail}.", c.old_pointer, c.new_pointer
             )
 
-    def schemas(self, side: Side) -> SchemaDiff:
-        # One memo per operation and side, so a shared schema's changes appear under every operation.
-        return SchemaDiff(self.old, self.new, side)
+    def schemas(self, side: Side, *, wire: bool = False) -> SchemaDiff:
+        # One comparer per side for the whole document: its results are shared, and `changes`
+        # still reports a shared schema's changes under every operation that reaches it.
+        if (side, wire) not in self.shared:
+            self.shared[(side, wire)] = SchemaDiff(self.old, self.new, side, wire=wire)
+        return self.shared[(side, wire)]
 
     def compare(self, o: Op, n: Op) -> list[Finding]:
         for key in ("summary", "description"):
@@ -89,9 +103,11 @@ class OperationDiff:
 
     def parameters(self, o: Op, n: Op) -> None:
         olds, news = self.params(self.old, o), self.params(self.new, n)
-        schemas = self.schemas("request")
+        # A parameter's value travels as text: `5` is the same text whether the schema says integer
+        # or string. One described by `content` (JSON in a query string) keeps JSON's types.
+        schemas = {False: self.schemas("request"), True: self.schemas("request", wire=True)}
         for key, (op, opp) in olds.items():
-            where = _param_name(op)
+            where = param_name(op)
             if key not in news:
                 moved = [
                     (k, v)
@@ -163,7 +179,8 @@ class OperationDiff:
                     npp,
                 )
             (os_, osp), (ns, nsp) = _param_schema(op, opp), _param_schema(np_, npp)
-            self.changes(schemas.compare(os_, osp, ns, nsp), where, "request-parameter")
+            wire = "schema" in op and "schema" in np_
+            self.changes(schemas[wire].compare(os_, osp, ns, nsp), where, "request-parameter")
         for key, (np_, npp) in news.items():
             if key in olds:
                 continue
@@ -177,19 +194,20 @@ class OperationDiff:
                 self.add(
                     "breaking",
                     "request-parameter-added-required",
-                    f"new required {_param_name(np_)}.",
+                    f"new required {param_name(np_)}.",
                     o.pointer,
                     npp,
                 )
             else:
                 self.add(
-                    "info", "request-parameter-added", f"new optional {_param_name(np_)}.", o.pointer, npp
+                    "info", "request-parameter-added", f"new optional {param_name(np_)}.", o.pointer, npp
                 )
 
     def params(self, doc: Document, op: Op) -> dict[tuple[str, str], tuple[dict[str, Any], str]]:
         variables = re.findall(r"\{([^}]*)\}", op.path)
         own = [(p, child(op.pointer, "parameters", i)) for i, p in enumerate(op.node.get("parameters") or [])]
         out: dict[tuple[str, str], tuple[dict[str, Any], str]] = {}
+        unplaced: list[tuple[dict[str, Any], str]] = []
         for raw, pointer in [*op.shared, *own]:  # the operation's own parameters override the path's
             param, where = doc.deref(raw, pointer)
             if not isinstance(param, dict) or not isinstance(param.get("name"), str):
@@ -197,13 +215,20 @@ class OperationDiff:
             location, name = text(param.get("in", "")), param["name"]
             if location == "header" and name.lower() in _IGNORED_HEADERS:
                 continue
-            if (
-                location == "path" and name in variables
-            ):  # matched by position: the client never sends the name
-                key = ("path", str(variables.index(name)))
-            else:
-                key = (location, name.lower() if location == "header" else name)
-            out[key] = (param, where)
+            if location == "path":
+                # Matched by position: the client never sends the name, only the URL.
+                if name in variables:
+                    out[("path", str(variables.index(name)))] = (param, where)
+                else:
+                    unplaced.append((param, where))
+                continue
+            out[(location, name.lower() if location == "header" else name)] = (param, where)
+        # A path parameter named unlike its template variable (`testId` on `/test/{id}`) still
+        # describes a segment of the URL: the first one no other parameter describes. One for which
+        # no segment is left describes nothing a client sends.
+        free = [str(i) for i in range(len(variables)) if ("path", str(i)) not in out]
+        for (param, where), position in zip(unplaced, free, strict=False):
+            out[("path", position)] = (param, where)
         return out
 
     def request_body(self, o: Op, n: Op) -> None:
@@ -432,7 +457,7 @@ class OperationDiff:
             return out
 
         olds, news = headers(self.old, ob, obp), headers(self.new, nb, nbp)
-        schemas = self.schemas("response")
+        schemas = {False: self.schemas("response"), True: self.schemas("response", wire=True)}
         for key, (name, header, pointer) in olds.items():
             where = f"response {status} header `{name}`"
             if key not in news:
@@ -449,7 +474,8 @@ class OperationDiff:
                     npointer,
                 )
             (os_, osp), (ns, nsp) = _param_schema(header, pointer), _param_schema(nheader, npointer)
-            self.changes(schemas.compare(os_, osp, ns, nsp), where, "response-header")
+            wire = "schema" in header and "schema" in nheader
+            self.changes(schemas[wire].compare(os_, osp, ns, nsp), where, "response-header")
         for key, (name, _, pointer) in news.items():
             if key not in olds:
                 self.add(
@@ -470,7 +496,7 @@ def _media(name: str) -> str:
     return re.sub(r"\s+", "", name).lower()
 
 
-def _param_name(param: dict[str, Any]) -> str:
+def param_name(param: dict[str, Any]) -> str:
     location, name = param.get("in"), param.get("name")
     return f"header `{name}`" if location == "header" else f"{location} parameter `{name}`"
 

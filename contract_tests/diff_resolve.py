@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import unquote
 
 from mock_server.errors import ContractError
+from mock_server.refs import TooDeep, ref_holders
+from mock_server.refs import pointer as ref_pointer
 
 _MAX_REF_CHAIN = 64
 
@@ -30,6 +32,27 @@ def normalise(node: Any) -> Any:
     if isinstance(node, datetime.date | datetime.datetime):
         return node.isoformat()
     return node
+
+
+def _plain(root: Any) -> bool:
+    """Already what `normalise` makes (any document read by the loader): string keys, no dates."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            for key, value in node.items():
+                if type(key) is not str:
+                    return False
+                if type(value) in (dict, list, datetime.date, datetime.datetime):
+                    stack.append(value)
+        elif kind is list:
+            stack.extend(
+                item for item in node if type(item) in (dict, list, datetime.date, datetime.datetime)
+            )
+        elif isinstance(node, datetime.date | datetime.datetime):
+            return False
+    return True
 
 
 def _key(key: Any) -> str:
@@ -57,8 +80,10 @@ def child(pointer: str, *parts: str | int) -> str:
 
 class Document:
     def __init__(self, raw: dict[str, Any], source: str) -> None:
-        self.root: dict[str, Any] = normalise(raw)
+        self.root: dict[str, Any] = raw if _plain(raw) else normalise(raw)
         self.source = source
+        # flatten()'s results; as many as the document has schemas, so bounded by its size.
+        self.flats: dict[tuple[str, int], tuple[Any, Flat]] = {}
         version = text(self.root.get("openapi", ""))
         if not re.fullmatch(r"3\.[01]\.\d+", version):
             found = repr(self.root["openapi"]) if "openapi" in self.root else "none"
@@ -73,15 +98,16 @@ class Document:
 
     def _check_refs(self, node: Any, pointer: str) -> None:
         """Every $ref is local and leads somewhere: found now, not halfway through a comparison."""
-        stack = [(node, pointer)]
-        while stack:
-            node, pointer = stack.pop()
-            if isinstance(node, dict):
-                if isinstance(node.get("$ref"), str):
-                    self.deref(node, pointer)
-                stack.extend((v, child(pointer, k)) for k, v in node.items())
-            elif isinstance(node, list):
-                stack.extend((v, child(pointer, i)) for i, v in enumerate(node))
+        try:
+            holders = ref_holders(node)
+        except TooDeep as exc:
+            raise ContractError(self.source, str(exc), pointer=ref_pointer(exc.link)) from None
+        checked: set[str] = set()  # a local reference means the same wherever it is written
+        for holder, link in holders:
+            ref = holder.get("$ref")
+            if isinstance(ref, str) and ref not in checked:
+                self.deref(holder, ref_pointer(link))
+                checked.add(ref)
 
     @property
     def openapi30(self) -> bool:
@@ -126,6 +152,10 @@ class Flat:
     nullable: bool = False
     null_pointer: str = ""
     never: bool = False  # the `false` schema: no value at all
+    # Each `oneOf` with 2+ non-null branches: a value must match exactly one of them.
+    exclusive: list[tuple[str, list[tuple[Any, str]]]] = field(default_factory=list)
+    discriminator: str = ""  # the property that tells the alternatives apart, when one is named
+    known_types: frozenset[str] | tuple[()] | None = field(default=(), repr=False, compare=False)
 
     def get(self, keyword: str) -> tuple[Any, str]:
         """The keyword's value from the outermost layer that has it, and its pointer ("" if none)."""
@@ -148,7 +178,12 @@ class Flat:
         return found if len(found) > 1 else (self.pointer,)
 
     def types(self) -> frozenset[str] | None:
-        """The non-null JSON types allowed; None for any."""
+        """The non-null JSON types allowed; None for any (worked out once: asked often)."""
+        if self.known_types == ():
+            self.known_types = self._types()
+        return self.known_types  # type: ignore[return-value]
+
+    def _types(self) -> frozenset[str] | None:
         declared, _ = self.get("type")
         if isinstance(declared, str):
             return frozenset({declared}) - {"null"}
@@ -192,6 +227,17 @@ def is_null_schema(node: Any) -> bool:
 
 
 def flatten(doc: Document, node: Any, pointer: str) -> Flat:
+    """The schema `node`, written at `pointer`, seen through its wrappers (worked out once)."""
+    key = (pointer, id(node))
+    cached = doc.flats.get(key)
+    if cached is not None:
+        return cached[1]
+    flat = _flatten(doc, node, pointer)
+    doc.flats[key] = (node, flat)  # the node is kept, so its id stays its own
+    return flat
+
+
+def _flatten(doc: Document, node: Any, pointer: str) -> Flat:
     flat = Flat(pointer)
     seen: set[str] = set()
 
@@ -229,6 +275,11 @@ def flatten(doc: Document, node: Any, pointer: str) -> Flat:
                 visit(*others[0])
             else:
                 flat.variants.extend(others)
+                if keyword == "oneOf":
+                    flat.exclusive.append((child(pointer, keyword), others))
+                found = node.get("discriminator")
+                if isinstance(found, dict) and isinstance(found.get("propertyName"), str):
+                    flat.discriminator = flat.discriminator or found["propertyName"]
         for i, part in enumerate(node.get("allOf") or []):
             visit(part, child(pointer, "allOf", i))
 

@@ -2,7 +2,8 @@
 
 YAML is read as people write OpenAPI in it: mapping keys keep their source text (`200:` is the
 status "200", not the integer), and unquoted dates stay strings (`example: 2020-01-01`), since
-JSON Schema has no date type and the document means the text.
+JSON Schema has no date type and the document means the text (mock_server/yaml_text.py, imported
+only when a YAML file is read).
 
 A `$ref` to another file (`common.yaml#/components/schemas/Pet`) is followed, safely: only files
 under the root document's folder (or under folders allowed explicitly), never the network, and
@@ -18,14 +19,11 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import unquote, urlsplit
-
-import yaml
 
 from mock_server.errors import ContractError, DocumentWarning
 from mock_server.refs import (
-    MAX_DEPTH,
     Link,
     TooDeep,
     escape,
@@ -40,43 +38,6 @@ from mock_server.refs import (
 BUNDLE_KEY = "x-referenced-files"
 MAX_FILES = 10_000  # DigitalOcean's public document reads some 1,500
 MAX_TOTAL_BYTES = 256 * 1024 * 1024
-# YAML aliases share nodes; expanded (as JSON, or by any walk), `&a [*b, *b, …]` grows exponentially.
-MAX_EXPANDED_NODES = 20_000_000
-
-_YAML_BASE: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster
-
-
-class _Loader(_YAML_BASE):  # type: ignore[valid-type,misc]
-    """SafeLoader without the timestamp resolver, and with keys kept as written."""
-
-    yaml_implicit_resolvers: ClassVar[dict[Any, list[tuple[str, Any]]]] = {
-        first: [(tag, regex) for tag, regex in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-
-    duplicates: list[tuple[int, str]]  # (line, key): YAML keeps the last of repeated keys
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
-        for key_node, _ in node.value:  # the mapping's own keys; merged ones (<<) may be overridden
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                if key_node.value in seen:
-                    self.duplicates.append((key_node.start_mark.line + 1, key_node.value))
-                seen.add(key_node.value)
-        self.flatten_mapping(node)
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                key: Any = key_node.value  # `200:`, `yes:`, `1.0:` all mean their text
-            else:
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                )
-            out[key] = self.construct_object(value_node, deep=deep)
-        return out
-
-
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_mapping)
 
 
 @dataclass
@@ -89,14 +50,16 @@ class Loaded:
     warnings: list[DocumentWarning] = field(default_factory=list)
 
 
-def read_document(path: Path, *, allowed: tuple[Path, ...] = ()) -> Loaded:
-    """Read the document at `path`, with every file it references bundled in."""
+def read_document(path: Path, *, allowed: tuple[Path, ...] = (), warn: bool = True) -> Loaded:
+    """Read the document at `path`, with every file it references bundled in. `warn=False` skips
+    looking for repeated JSON keys in the root document (a third of the time a large one takes to
+    parse), for a reader that shows no warnings."""
     started = time.perf_counter()
     root = path.resolve() if path.exists() else path
     text = _read(root, str(path), budget=[MAX_TOTAL_BYTES])
     read_at = time.perf_counter()
     warnings: list[DocumentWarning] = []
-    document = parse_document(text, str(path), warnings)
+    document = parse_document(text, str(path), warnings if warn else None)
     parsed_at = time.perf_counter()
     bundler = _Bundler(root, str(path), allowed, len(text.encode("utf-8", "surrogatepass")), warnings)
     refs = bundler.bundle(document)
@@ -152,7 +115,9 @@ def parse_document(text: str, source: str, warnings: list[DocumentWarning] | Non
         except RecursionError:
             raise ContractError(source, "not valid JSON: nested too deeply to be read") from None
     else:
-        data = _parse_yaml(text, source, warnings)
+        from mock_server.yaml_text import parse_yaml  # here: a JSON document does not pay for YAML
+
+        data = parse_yaml(text, source, warnings)
     if not isinstance(data, dict):
         raise ContractError(source, "an OpenAPI document must be an object", pointer="")
     return data
@@ -175,70 +140,6 @@ def _parse_json(text: str, warnings: list[DocumentWarning] | None, label: str = 
         return out
 
     return json.loads(text, object_pairs_hook=keep_last)
-
-
-def _parse_yaml(
-    text: str, source: str, warnings: list[DocumentWarning] | None = None, label: str = ""
-) -> Any:
-    loader = _Loader(text)
-    loader.duplicates = []
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _check_expansion(node, source)
-        data = loader.construct_document(node)
-        if warnings is not None:
-            warnings.extend(
-                DocumentWarning("", f"{label}line {line}: key {key!r} is repeated; the last one is used")
-                for line, key in loader.duplicates
-            )
-        return data
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
-        problem = exc.problem or exc.context or "cannot be parsed"
-        raise ContractError(source, f"not valid YAML: {problem}{where}") from None
-    except yaml.YAMLError as exc:
-        raise ContractError(source, f"not valid YAML: {str(exc).splitlines()[0]}") from None
-    except RecursionError:
-        raise ContractError(source, f"not valid YAML: nested deeper than {MAX_DEPTH} levels") from None
-    finally:
-        loader.dispose()
-
-
-def _check_expansion(root: yaml.Node, source: str) -> None:
-    # Size of the tree once aliases are expanded, counted over the shared node graph (linear).
-    sizes: dict[int, int] = {}
-    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
-    while stack:
-        node, depth, children_done = stack.pop()
-        if id(node) in sizes:
-            continue
-        if depth > MAX_DEPTH:
-            mark = node.start_mark
-            raise ContractError(
-                source, f"not valid YAML: nested deeper than {MAX_DEPTH} levels (line {mark.line + 1})"
-            )
-        children = _children(node)
-        if children_done or not children:
-            total = 1 + sum(sizes.get(id(child), 0) for child in children)
-            if total > MAX_EXPANDED_NODES:
-                raise ContractError(
-                    source, f"not valid YAML: its aliases expand to more than {MAX_EXPANDED_NODES:,} values"
-                )
-            sizes[id(node)] = total
-            continue
-        stack.append((node, depth, True))
-        stack.extend((child, depth + 1, False) for child in children if id(child) not in sizes)
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
 
 
 class _Bundler:
@@ -342,7 +243,9 @@ def _parse_any(text: str, target: Path, warnings: list[DocumentWarning], label: 
             ) from None
         except RecursionError:
             raise ContractError(str(target), "not valid JSON: nested too deeply to be read") from None
-    return _parse_yaml(text, str(target), warnings, label)
+    from mock_server.yaml_text import parse_yaml
+
+    return parse_yaml(text, str(target), warnings, label)
 
 
 def _fragment(fragment: str) -> str:

@@ -156,6 +156,11 @@ def _security_scheme_changed(d: Doc) -> None:
 
 
 def _response_property_removed(d: Doc) -> None:
+    del schemas(d)["BatchExecutionResponse"]["properties"]["customer_id"]
+    schemas(d)["BatchExecutionResponse"]["required"].remove("customer_id")
+
+
+def _optional_response_property_removed(d: Doc) -> None:
     del schemas(d)["BatchExecutionResponse"]["properties"]["total_items"]
 
 
@@ -326,7 +331,7 @@ BREAKING: list[Variant] = [
         "response-property-removed",
         _response_property_removed,
         True,
-        ("total_items",),
+        ("customer_id",),
         "response-body-property-removed",
     ),
     Variant(
@@ -440,6 +445,13 @@ BREAKING += [
 # -- warnings (exit 0 by default, 1 with --fail-on warning) -------------------------------------------
 
 WARNINGS: list[Variant] = [
+    Variant(
+        "optional-response-property-removed",  # a client already copes with its absence
+        _optional_response_property_removed,
+        False,
+        ("total_items",),
+        "response-body-property-removed",
+    ),
     Variant(
         "response-enum-value-added",
         _status_enum_added,
