@@ -12,6 +12,11 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--version"]:
+        from mock_server import __version__  # the package alone: no app, no engine
+
+        print(f"meibel-contract {__version__}")
+        return 0
     if args[:1] == ["diff"]:
         from contract_tests.diff_cli import main as diff
 

@@ -118,3 +118,15 @@ def test_the_banner_is_the_one_the_mock_prints() -> None:
     assert len(shown_lines) == len(expected)
     for line, real in zip(shown_lines, expected, strict=True):
         assert real.startswith(line.removesuffix(" …")), (line, real)
+
+
+def test_both_commands_print_the_one_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from contract_tests.entry import main as contract_main
+    from mock_server import __version__
+
+    assert contract_main(["--version"]) == 0
+    assert capsys.readouterr().out == f"meibel-contract {__version__}\n"
+    with pytest.raises(SystemExit) as exit_:
+        mock_main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == f"meibel-mock {__version__}\n"
+    assert f"## [{__version__}]" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
