@@ -5,8 +5,10 @@ template whose variables fill whole segments (nearly all of them). Templates sit
 segments, so a request is compared only with the templates its segments fit, and matching does
 not grow with the size of the document either.
 
-OpenAPI's rule: a concrete path wins over a templated one; among templates, fewer variables
-first, then the document's order.
+OpenAPI's rule: a concrete path wins over a templated one; among templates, fewer segments that
+are a variable whole first (a segment with literal text beside its variables, Google's custom
+methods `{name}:cancel` or `{file}.{ext}`, is more concrete than `{name}`), then fewer
+variables, then the document's order.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class _Template(Generic[T]):
     names: tuple[str | None, ...]
     mixed: tuple[tuple[re.Pattern[str], tuple[str, ...]] | None, ...]
     variables: int
+    whole: int  # segments that are one variable whole
     order: int
     value: T
 
@@ -80,6 +83,7 @@ class PathTable(Generic[T]):
             tuple(name for _, name, _, _ in parsed),
             tuple(regex for _, _, regex, _ in parsed),
             sum(count for _, _, _, count in parsed),
+            sum(name is not None for _, name, _, _ in parsed),
             self._count,
             value,
         )
@@ -103,7 +107,7 @@ class PathTable(Generic[T]):
         segments = path.split("/")
         # Every template the segments fit competes on OpenAPI's order; a mixed segment's pattern
         # (`{name}.{ext}`) is checked last, by the template itself.
-        for template in sorted(self._candidates(segments), key=lambda t: (t.variables, t.order)):
+        for template in sorted(self._candidates(segments), key=lambda t: (t.whole, t.variables, t.order)):
             params = template.match(segments)
             if params is not None:
                 return template.value, params
