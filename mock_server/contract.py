@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import jsonschema_rs
 
@@ -137,12 +137,27 @@ class Contract:
     def title(self) -> str:
         return str(self.document.get("info", {}).get("title", "API"))
 
-    def match(self, method: str, path: str) -> Match | None:
+    def match(self, method: str, path: str, raw_path: str | None = None) -> Match | None:
+        """`raw_path`: the path as sent, still percent-encoded, when it holds an encoded slash."""
+        if raw_path is not None:
+            return self._match_encoded(method, raw_path)
         if self.base_path:
             if not path.startswith(self.base_path + "/"):
                 return None
             path = path[len(self.base_path) :]
         found = self._paths.match(path)
+        if found is None:
+            return None
+        (by_method, allowed), params = found
+        return Match(by_method.get(method.lower()), params, allowed)
+
+    def _match_encoded(self, method: str, raw_path: str) -> Match | None:
+        # Split where the client put slashes, then decode each segment: `%2F` is part of a value.
+        segments = [unquote(segment) for segment in raw_path.split("/")]
+        base = self.base_path.split("/") if self.base_path else [""]
+        if segments[: len(base)] != base or len(segments) <= len(base):
+            return None
+        found = self._paths.match("", ["", *segments[len(base) :]])
         if found is None:
             return None
         (by_method, allowed), params = found

@@ -197,8 +197,11 @@ class Engine:
 
     # --- routing ---------------------------------------------------------------------------------
 
-    def route(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | Answer:
-        found = self.contract.match(method, path)
+    def route(
+        self, method: str, path: str, raw_path: str | None = None
+    ) -> tuple[Operation, dict[str, str]] | Answer:
+        """`raw_path`: the path as sent, when it holds an encoded slash (`Contract.match`)."""
+        found = self.contract.match(method, path, raw_path)
         if found is None:
             return NOT_FOUND
         if found.operation is None:

@@ -100,11 +100,14 @@ class PathTable(Generic[T]):
                 node = node.mixed.setdefault(_VARIABLE.sub("{}", segment), _Node())
         node.ends.append(entry)
 
-    def match(self, path: str) -> tuple[T, dict[str, str]] | None:
-        found = self._literal.get(path)
-        if found is not None:
-            return found, {}
-        segments = path.split("/")
+    def match(self, path: str, segments: list[str] | None = None) -> tuple[T, dict[str, str]] | None:
+        """`segments`: the path's segments, each decoded apart, when one holds an encoded slash
+        (`/data/a%2Fb`: the value `a/b` of one segment, not two segments)."""
+        if segments is None:
+            found = self._literal.get(path)
+            if found is not None:
+                return found, {}
+            segments = path.split("/")
         # Every template the segments fit competes on OpenAPI's order; a mixed segment's pattern
         # (`{name}.{ext}`) is checked last, by the template itself.
         for template in sorted(self._candidates(segments), key=lambda t: (t.whole, t.variables, t.order)):
