@@ -26,6 +26,7 @@ from mock_server.errors import DocumentWarning as DocumentWarning
 from mock_server.loader import parse_document as parse_document
 from mock_server.loader import read_document
 from mock_server.path_table import PathTable
+from mock_server.patterns import skip_untranslatable
 from mock_server.refs import Link, TooDeep, check_refs, escape, pointer, resolve
 from mock_server.structure import HTTP_METHODS as HTTP_METHODS
 from mock_server.structure import check_structure, methods
@@ -252,6 +253,13 @@ def _compile(
     normalized = _copy(document)
     for at, key in ignored:
         resolve(normalized, "#" + at, uri=False).pop(key, None)
+    # A pattern with no translation from ECMA-262 is left out, not the document (patterns.py).
+    skipped = skip_untranslatable(normalized)
+    if skipped and strict:
+        first = skipped[0]
+        raise ContractError(source, f"{first.message} (refused under --strict)", pointer=first.pointer)
+    warnings += skipped
+    clock.lap("translate patterns")
     if version.startswith("3.0"):
         _openapi30_to_json_schema(normalized)
     clock.lap("normalize schemas")
