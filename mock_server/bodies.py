@@ -62,6 +62,8 @@ class BodyReader:
     media_type: str
     validator: Validates
     read_value: Callable[[bytes], tuple[Any, str | None]]  # (value, why it could not be read)
+    # An empty text body sent as such (with its Content-Type) is the empty string, not a body left out.
+    empty_is_a_value: bool = False
 
     def read(self, raw: bytes) -> tuple[Any, ErrorList]:
         value, problem = self.read_value(raw)
@@ -87,7 +89,7 @@ def body_reader(
         kind = kind_of(generator.resolve(schema))
         if kind in ("object", "array"):
             return None, f"{kind} schema for text"
-        return BodyReader(media_type, validator, _text_reader(kind)), None
+        return BodyReader(media_type, validator, _text_reader(kind), empty_is_a_value=True), None
     return None, None
 
 

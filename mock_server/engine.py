@@ -406,16 +406,16 @@ class Engine:
         if spec is None:
             return None, []
         raw = request.body
-        if not raw:  # whatever its media type: a required body left out is missing
+        readers = self._readers.get(op)
+        reader = readers.get(essence(request.headers.get("content-type", ""))) if readers else None
+        if not raw and not (reader is not None and reader.empty_is_a_value):
+            # whatever its media type: a required body left out is missing
             if spec.required:
                 return None, [error("missing", ("body",), "Field required", None)]
             return None, []
-        readers = self._readers.get(op)
-        if readers is not None:
-            reader = readers.get(essence(request.headers.get("content-type", "")))
-            if reader is not None:
-                return reader.read(raw)
-        if spec.validator is None:
+        if reader is not None:
+            return reader.read(raw or b"")
+        if spec.validator is None or raw is None:
             return None, []
         if not is_json_media_type(request.headers.get("content-type", "")):
             # FastAPI hands non-JSON bodies to the model as text: the model's own type error follows.
