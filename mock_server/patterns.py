@@ -514,7 +514,9 @@ class _Writer:
         if kind == "assert":
             if node[1] in "bB":  # ECMA's word boundary is ASCII's
                 return f"(?a:\\{node[1]})" if self.python else _ASCII_BOUNDARY[node[1]]
-            return str(node[1])  # ^ and $: without the m flag, the input's ends, in all three
+            if node[1] == "$" and self.python:
+                return "(?!\\n)$"  # `re`'s `$` also matches before a final newline; ECMA's does not
+            return str(node[1])  # ^ and $: without the m flag, the input's ends
         if kind == "backref":
             return f"(?:\\{node[1]})"  # (a digit may follow: `\\1` then `0` is not `\\10`)
         if kind == "group":

@@ -78,7 +78,7 @@ REAL_WORLD: list[tuple[str, str, list[str], list[str]]] = [
     (r"x\b", "an ASCII word boundary", ["x", "x y", "xé"], ["xy", "x_"]),
     (r"^\S+$", "ECMA-262's whitespace", ["abc"], ["a\u00a0b", "a\u2003b", "a\ufeffb", "a b"]),
     (r"^.+$", "ECMA-262's dot", ["a😀b"], ["a\rb", "a\u2029b", "a\nb"]),
-    (r"^\d+$", "ECMA-262's digits", ["0123"], ["\u0663", "\uff11"]),
+    (r"^\d+$", "ECMA-262's digits", ["0123"], ["\u0663", "\uff11", "12\n"]),
     (r"^\w+$", "ECMA-262's word characters", ["a_1"], ["é", "ß"]),
     (r"""^(['"]).*\1$""", "a backreference", ["'a'", '"b"'], ["'a\"", "a"]),
     (r"^(?<year>\d{4})-\k<year>$", "a named group and its reference", ["2020-2020"], ["2020-2021"]),
