@@ -15,6 +15,8 @@ JSON bodies are `validation.parse_json`'s, forms are `forms.py`'s. The others ar
   well-formedness, and `unchecked` names those operations (the banner prints them in one line).
 - Other text types (`text/plain`, `text/csv`, …) with a schema: the text, converted to the
   schema's scalar type as a parameter is.
+- Anything else is not read: binary bodies (`format: binary`) have nothing to check, and a body of
+  another media type with an object or array schema (protobuf, msgpack) is named in `unchecked`.
 
 Each reader is built once per operation and media type at start-up.
 """
@@ -90,7 +92,9 @@ def body_reader(
         if kind in ("object", "array"):
             return None, f"{kind} schema for text"
         return BodyReader(media_type, validator, _text_reader(kind), empty_is_a_value=True), None
-    return None, None
+    if kind_of(generator.resolve(schema)) in ("object", "array"):
+        return None, "a media type the mock does not read"  # (protobuf, msgpack, …)
+    return None, None  # binary: `format: binary`, or no type at all
 
 
 class _WellFormed:

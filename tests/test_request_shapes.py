@@ -106,6 +106,12 @@ DOCUMENT: dict[str, Any] = {
                 "responses": answer("upload"),
             }
         },
+        "/messages": {
+            "post": {
+                "requestBody": {"content": {"application/x-protobuf": {"schema": {"type": "object"}}}},
+                "responses": answer("message"),
+            }
+        },
         "/feeds": {
             "post": {
                 "requestBody": {
@@ -235,11 +241,15 @@ def test_a_required_body_left_out_is_refused_whatever_its_media_type(
 def test_bodies_that_cannot_be_checked_are_named_at_start_up(contract: Contract) -> None:
     app = create_app(contract, settings=Settings())
     unchecked = app.state.engine.unchecked
-    assert unchecked == ["POST /feeds (application/atom+xml: oneOf)"]
+    assert unchecked == [
+        "POST /messages (application/x-protobuf: a media type the mock does not read)",
+        "POST /feeds (application/atom+xml: oneOf)",
+    ]
     text = banner(contract, Settings(), "127.0.0.1", 8000, unchecked=unchecked)
     lines = [line for line in text.splitlines() if "Unchecked" in line]
     assert lines == [
         "  Unchecked: request bodies read but not checked against their schema: "
+        "POST /messages (application/x-protobuf: a media type the mock does not read); "
         "POST /feeds (application/atom+xml: oneOf)"
     ]
     # well-formedness still is
@@ -269,8 +279,8 @@ def test_schemathesis_finds_every_answer_as_the_document_says(contract: Contract
     schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(contract, settings=Settings(seed=5)))
     for result in schema.get_all_operations():
         operation = result.ok()
-        if operation.path == "/feeds":
-            continue  # (Schemathesis writes a top-level array as several root elements: not XML)
+        if operation.path in ("/feeds", "/messages"):
+            continue  # (Schemathesis writes a top-level array as several XML roots; protobuf as JSON)
 
         @given(case=operation.as_strategy())
         @settings(
