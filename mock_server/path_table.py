@@ -144,5 +144,6 @@ def _segment(
     if whole is not None:
         return None, whole.group(1), None, 1
     parts = _VARIABLE.split(segment)
-    pattern = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
+    # (any character: segments are split already, and one sent with `%2F` holds a slash)
+    pattern = "".join(re.escape(p) if i % 2 == 0 else "([\\s\\S]+)" for i, p in enumerate(parts))
     return None, None, (re.compile(pattern), tuple(parts[1::2])), len(parts) // 2

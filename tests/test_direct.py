@@ -462,6 +462,14 @@ def test_an_encoded_slash_is_part_of_a_path_parameter_on_both_paths() -> None:
                     },
                 }
             },
+            "/data/{path}:cancel": {
+                "post": {
+                    "parameters": [{"name": "path", "in": "path", "required": True, "schema": pattern}],
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"example": 3}}}
+                    },
+                }
+            },
             "/data/{path}/meta": {
                 "get": {
                     "parameters": [{"name": "path", "in": "path", "required": True, "schema": pattern}],
@@ -485,8 +493,10 @@ def test_an_encoded_slash_is_part_of_a_path_parameter_on_both_paths() -> None:
             b"/v0/data/a%2F",
             b"/v0/data/a/b",
             b"/v1/data/a%2Fb",
+            b"/v0/data/a%2Fb:cancel",
         ):
-            mine, theirs = exchange(one, bare(b"GET", target))[0], exchange(other, bare(b"GET", target))[0]
+            method = b"POST" if target.endswith(b":cancel") else b"GET"
+            mine, theirs = exchange(one, bare(method, target))[0], exchange(other, bare(method, target))[0]
             assert without_date(mine) == without_date(theirs), target
             answers[target] = (status(mine), mine.rsplit(b"\r\n\r\n", 1)[1])
     assert answers[b"/v0/data/a%2Fb"] == (200, b"1")
@@ -494,3 +504,4 @@ def test_an_encoded_slash_is_part_of_a_path_parameter_on_both_paths() -> None:
     assert answers[b"/v0/data/a%2F"][0] == 422  # `a/`: the value breaks the pattern
     assert answers[b"/v0/data/a/b"][0] == 404  # two segments: no such path
     assert answers[b"/v1/data/a%2Fb"][0] == 404  # outside the base path
+    assert answers[b"/v0/data/a%2Fb:cancel"] == (200, b"3")  # Google's custom method on such a name
