@@ -245,16 +245,16 @@ class _XmlMapping:
     def __init__(self, generator: Generator) -> None:
         self.generator = generator
 
-    def resolve(self, schema: Any) -> dict[str, Any]:
+    def resolve(self, schema: Any, depth: int = 0) -> dict[str, Any]:
         resolved = self.generator.resolve(schema)
         if not isinstance(resolved, dict):
             return {}
         parts = resolved.get("allOf")
-        if not isinstance(parts, list):
+        if not isinstance(parts, list) or depth > 20:  # (`allOf: [{$ref: <itself>}]` is legal)
             return resolved
         merged: dict[str, Any] = {k: v for k, v in resolved.items() if k != "allOf"}
         for part in parts:
-            found = self.resolve(part)
+            found = self.resolve(part, depth + 1)
             merged["properties"] = {**(merged.get("properties") or {}), **(found.get("properties") or {})}
             for key, value in found.items():
                 merged.setdefault(key, value)
