@@ -294,3 +294,28 @@ def test_schemathesis_finds_every_answer_as_the_document_says(contract: Contract
             case.call_and_validate(checks=builtin)  # raises what it finds (POST …:checkConsistency got 405)
 
         check()
+
+
+def test_an_xml_schema_that_is_all_of_itself_is_read_at_start_up() -> None:
+    node = {
+        "allOf": [{"$ref": "#/components/schemas/Node"}, {"description": "a node"}],
+        "type": "object",
+        "properties": {"n": {"type": "integer"}},
+    }
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/nodes": {
+                "post": {
+                    "requestBody": {
+                        "content": {"application/xml": {"schema": {"$ref": "#/components/schemas/Node"}}}
+                    },
+                    "responses": answer("node"),
+                }
+            }
+        },
+        "components": {"schemas": {"Node": node}},
+    }
+    with Client(create_app(contract_from_dict(document), settings=Settings())) as client:
+        assert kind(post(client, "/nodes", b"<Node><n>1</n></Node>", "application/xml")) == "node"
