@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from mock_server.lru import ByteLRU
 from mock_server.patterns import python_pattern
 from mock_server.validation import SchemaCompiler
 
@@ -566,7 +567,23 @@ def _emit(parsed: Any, rng: random.Random) -> str:
     return "".join(out)
 
 
+# A class's characters, by the parsed class (the entry keeps it alive, so its id is not reused):
+# a pattern's class may be drawn from thousands of times (`^(?:[\p{L}]{1,5}\.){900}$`), and
+# listing a Unicode category's characters each time took minutes.
+_CLASSES: ByteLRU[int, tuple[Any, list[str]]] = ByteLRU(
+    max_entries=512, max_bytes=4 * 1024 * 1024, max_entry_bytes=1024 * 1024
+)
+
+
 def _emit_class(items: Any, rng: random.Random) -> str:
+    found = _CLASSES.get(id(items))
+    if found is None or found[0] is not items:
+        found = (items, _class_choices(items))
+        _CLASSES.put(id(items), found, 64 + 60 * len(found[1]))
+    return rng.choice(found[1])
+
+
+def _class_choices(items: Any) -> list[str]:
     choices: list[str] = []
     negate = False
     for op, arg in items:
@@ -588,4 +605,6 @@ def _emit_class(items: Any, rng: random.Random) -> str:
     if negate:
         excluded = set(choices)
         choices = [c for c in string.ascii_letters + string.digits if c not in excluded]
-    return rng.choice(choices or ["x"])
+        if not choices:  # (`[^\p{L}\d]`: every letter and digit left out)
+            choices = [c for c in "-_.~ !" if c not in excluded]
+    return choices or ["x"]

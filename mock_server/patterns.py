@@ -33,8 +33,11 @@ from mock_server.errors import DocumentWarning, one_line
 from mock_server.refs import LITERAL_KEYS, NAME_MAPS, Link, pointer
 
 # A repetition bound past this is run by fancy-regex's backtracking machine (`(?:x(?=)){0,N}`),
-# whose size does not grow with the bound, rather than compiled into an automaton that does.
+# whose size does not grow with the bound, rather than compiled into an automaton that does: the
+# validator refuses `^.{0,262144}$` as written, and raising its size limit instead took 1.6 s and
+# 700 MiB to compile it. A pattern still too large is written again with a lower bound.
 LARGE_REPEAT = 1000
+SMALL_REPEAT = 16
 MAX_PATTERN = 10_000  # characters: longer patterns are refused, not parsed
 SURROGATES = (0xD800, 0xDFFF)
 ASTRAL = (0x10000, 0x10FFFF)
@@ -119,9 +122,14 @@ def _translate(source: str) -> Translation:
     tree = _Parser(source).parse()
     rust = _Writer(python=False).write(tree)
     try:
-        jsonschema_rs.validator_for({"pattern": rust})
+        _compiles(rust)
     except (ValueError, jsonschema_rs.ValidationError) as exc:  # e.g. a property Rust does not know
-        raise Untranslatable(f"the validator cannot compile it: {one_line(str(exc), 120)}") from None
+        smaller = _Writer(python=False, large=SMALL_REPEAT).write(tree)
+        try:
+            _compiles(smaller)
+        except (ValueError, jsonschema_rs.ValidationError):
+            raise Untranslatable(f"the validator cannot compile it: {one_line(str(exc), 120)}") from None
+        rust = smaller
     python: str | None
     try:
         python = _Writer(python=True).write(tree)
@@ -129,6 +137,10 @@ def _translate(source: str) -> Translation:
     except (_NoPython, re.error, RecursionError, OverflowError):
         python = None
     return Translation(rust, python)
+
+
+def _compiles(rust: str) -> None:
+    jsonschema_rs.validator_for({"pattern": rust})
 
 
 def python_pattern(source: str) -> str | None:
@@ -498,8 +510,9 @@ _ASCII_BOUNDARY = {  # (fancy-regex has no ASCII `\\b` in a Unicode pattern)
 
 
 class _Writer:
-    def __init__(self, *, python: bool) -> None:
+    def __init__(self, *, python: bool, large: int = LARGE_REPEAT) -> None:
         self.python = python
+        self.large = large
 
     def write(self, node: Node) -> str:
         kind = node[0]
@@ -533,7 +546,7 @@ class _Writer:
     def repeat(self, node: Node) -> str:
         _, atom, low, high, lazy = node
         body = self.write(atom)  # a character, a class or a group: each repeats as it is
-        if not self.python and max(low, high or 0) > LARGE_REPEAT:
+        if not self.python and max(low, high or 0) > self.large:
             body = f"(?:{body}(?=))"  # see LARGE_REPEAT
         if (low, high) == (0, None):
             quantifier = "*"
@@ -568,11 +581,13 @@ class _Writer:
                 ranges.append(item)
             elif item[0] == "prop":
                 properties.append((item[1], item[2]))
-            else:  # a class escape inside the class: its own set
-                if item[2] or any(not isinstance(x[0], int) for x in item[1]):
-                    nested.append(item)
-                else:
-                    ranges += item[1]
+            elif not item[2]:  # a class escape inside the class (`\\d`, `\\p{L}`): its items
+                ranges += [x for x in item[1] if isinstance(x[0], int)]
+                properties += [(x[1], x[2]) for x in item[1] if x[0] == "prop"]
+            elif len(item[1]) == 1 and item[1][0][0] == "prop":  # `\\P{L}`
+                properties.append((item[1][0][1], not item[1][0][2]))
+            else:  # a negated one (`\\S`): a set of its own
+                nested.append(item)
         ranges = _code_points(_merge(ranges))
         if not properties and not nested:
             if not ranges:  # `[]` matches nothing, `[^]` anything
