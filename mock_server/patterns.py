@@ -30,6 +30,7 @@ from typing import Any
 import jsonschema_rs
 
 from mock_server.errors import DocumentWarning, one_line
+from mock_server.lru import ByteLRU
 from mock_server.refs import LITERAL_KEYS, NAME_MAPS, Link, pointer
 
 # A repetition bound past this is run by fancy-regex's backtracking machine (`(?:x(?=)){0,N}`),
@@ -110,12 +111,30 @@ class Translation:
     python: str | None  # the same for `re`; None where `re` cannot say it (a script, a property)
 
 
+# Documents repeat their patterns (Microsoft Graph's number pattern thousands of times): each is
+# translated once. Bounded in bytes: a translation holding a Unicode category's ranges is ~10 KiB.
+_TRANSLATED: ByteLRU[str, Translation | str] = ByteLRU(
+    max_entries=8192, max_bytes=16 * 1024 * 1024, max_entry_bytes=1024 * 1024
+)
+
+
 def translate(source: str) -> Translation:
     """The pattern for each engine; raises `Untranslatable`."""
-    return _translate(source)
+    found = _TRANSLATED.get(source)
+    if found is None:
+        try:
+            found = _translate(source)
+        except Untranslatable as exc:
+            found = str(exc)
+        cost = 2 * len(source) + (
+            len(found) if isinstance(found, str) else len(found.rust) + len(found.python or "")
+        )
+        _TRANSLATED.put(source, found, 200 + 2 * cost)
+    if isinstance(found, str):
+        raise Untranslatable(found)
+    return found
 
 
-@lru_cache(maxsize=4096)  # documents repeat their patterns; entries are a few short strings
 def _translate(source: str) -> Translation:
     if len(source) > MAX_PATTERN:
         raise Untranslatable(f"longer than {MAX_PATTERN} characters")
@@ -656,7 +675,7 @@ def _code_points(ranges: Ranges) -> Ranges:
     return _merge([*out, ASTRAL])
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1)  # one table, a few thousand ranges
 def _category_table() -> dict[str, Ranges]:
     """Every general category's ranges, from this Python's Unicode data (one pass, when first needed)."""
     table: dict[str, Ranges] = {}

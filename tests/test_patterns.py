@@ -234,3 +234,17 @@ def test_one_pattern_without_a_translation_is_skipped_with_a_warning_not_the_doc
         contract_from_dict(written, strict=True)
     # the served document keeps the pattern as written
     assert written["components"]["schemas"]["Thing"]["properties"]["p0"]["pattern"] == r"^\p{InGreek}+$"
+
+
+def test_translations_are_kept_within_their_byte_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mock_server import patterns
+    from mock_server.lru import ByteLRU
+
+    kept: ByteLRU[str, Any] = ByteLRU(max_entries=1000, max_bytes=256 * 1024, max_entry_bytes=64 * 1024)
+    monkeypatch.setattr(patterns, "_TRANSLATED", kept)
+    for i in range(40):
+        translate(rf"^[\p{{L}}]{{{i}}}$")  # each holds a Unicode category's ranges for `re`
+    assert 0 < kept.bytes <= kept.max_bytes and len(kept) < 40
+    for _ in range(2):  # a refusal is kept too, with its reason
+        with pytest.raises(Untranslatable, match="lone surrogate"):
+            translate(r"\uDC00")
