@@ -21,12 +21,12 @@ from urllib.parse import unquote, urlsplit
 
 import jsonschema_rs
 
+from mock_server.document_patterns import skip_untranslatable
 from mock_server.errors import ContractError, one_line
 from mock_server.errors import DocumentWarning as DocumentWarning
 from mock_server.loader import parse_document as parse_document
 from mock_server.loader import read_document
 from mock_server.path_table import PathTable
-from mock_server.patterns import skip_untranslatable
 from mock_server.refs import Link, TooDeep, check_refs, escape, pointer, resolve
 from mock_server.structure import HTTP_METHODS as HTTP_METHODS
 from mock_server.structure import check_structure, methods

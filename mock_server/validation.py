@@ -18,7 +18,8 @@ from urllib.parse import unquote
 import jsonschema_rs
 import orjson
 
-from mock_server.patterns import for_validator, python_pattern
+from mock_server.document_patterns import for_validator
+from mock_server.patterns import python_pattern
 from mock_server.refs import LITERAL_KEYS, NAME_MAPS
 
 ErrorList = list[dict[str, Any]]
