@@ -83,7 +83,7 @@ class ApiEndpoint:
         method = scope["method"]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = scope.get("query_string", b"").decode("latin-1")
-        routed = self.engine.route(method, path)
+        routed = self.engine.route(method, path, _encoded_slash(scope.get("raw_path")))
         if isinstance(routed, Answer):
             if routed.status == 404:
                 routed = self._slash_redirect(scope) or routed
@@ -352,6 +352,13 @@ async def _send_raw(
 async def _after(journaled: Awaitable[None], reply: Reply) -> Reply:
     await journaled
     return reply
+
+
+def _encoded_slash(raw_path: bytes | None) -> str | None:
+    """The path as sent when a segment holds an encoded slash (`a%2Fb`), else None."""
+    if raw_path is None or (b"%2F" not in raw_path and b"%2f" not in raw_path):
+        return None
+    return raw_path.split(b"?", 1)[0].decode("latin-1")  # (some clients' raw_path holds the query)
 
 
 def to_reply(answer: Answer, payload: bytes, *, close: bool = False) -> Reply:

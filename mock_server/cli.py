@@ -287,7 +287,13 @@ def serve_mock(options: argparse.Namespace) -> int:
         port = sock.getsockname()[1]
         configure_logging(options.log_level)
         text = banner(
-            contract, settings, options.host, port, loopback=is_loopback(sock), workers=options.workers
+            contract,
+            settings,
+            options.host,
+            port,
+            loopback=is_loopback(sock),
+            workers=options.workers,
+            unchecked=app.state.engine.unchecked,
         )
         print(text, file=sys.stderr, flush=True)
         if options.workers == 1:
@@ -347,7 +353,14 @@ def is_loopback(sock: socket.socket) -> bool:
 
 
 def banner(
-    contract: Contract, settings: Settings, host: str, port: int, *, loopback: bool = True, workers: int = 1
+    contract: Contract,
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    loopback: bool = True,
+    workers: int = 1,
+    unchecked: Sequence[str] = (),
 ) -> str:
     shown_host = f"[{host}]" if ":" in host else host
     base = f"http://{shown_host}:{port}{contract.base_path}"
@@ -378,6 +391,9 @@ def banner(
     example = _example_curl(contract, base, key_arg)
     if example:
         lines.append(f"  Try:       {example}")
+    if unchecked:
+        shown = "; ".join(unchecked[:3]) + (f"; and {len(unchecked) - 3} more" if len(unchecked) > 3 else "")
+        lines.append(f"  Unchecked: request bodies read but not checked against their schema: {shown}")
     lines.append(f"  CORS:      {CorsPolicy(settings.cors_origins).describe()}")
     lines.append(f"  Document:  http://{shown_host}:{port}/openapi.json")
     lines.append(f"  Docs:      http://{shown_host}:{port}/docs (Swagger UI, offline)")

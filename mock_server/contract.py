@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import jsonschema_rs
 
-from mock_server.errors import ContractError
+from mock_server.document_patterns import skip_untranslatable
+from mock_server.errors import ContractError, one_line
 from mock_server.errors import DocumentWarning as DocumentWarning
 from mock_server.loader import parse_document as parse_document
 from mock_server.loader import read_document
@@ -137,12 +138,27 @@ class Contract:
     def title(self) -> str:
         return str(self.document.get("info", {}).get("title", "API"))
 
-    def match(self, method: str, path: str) -> Match | None:
+    def match(self, method: str, path: str, raw_path: str | None = None) -> Match | None:
+        """`raw_path`: the path as sent, still percent-encoded, when it holds an encoded slash."""
+        if raw_path is not None:
+            return self._match_encoded(method, raw_path)
         if self.base_path:
             if not path.startswith(self.base_path + "/"):
                 return None
             path = path[len(self.base_path) :]
         found = self._paths.match(path)
+        if found is None:
+            return None
+        (by_method, allowed), params = found
+        return Match(by_method.get(method.lower()), params, allowed)
+
+    def _match_encoded(self, method: str, raw_path: str) -> Match | None:
+        # Split where the client put slashes, then decode each segment: `%2F` is part of a value.
+        segments = [unquote(segment) for segment in raw_path.split("/")]
+        base = self.base_path.split("/") if self.base_path else [""]
+        if segments[: len(base)] != base or len(segments) <= len(base):
+            return None
+        found = self._paths.match("", ["", *segments[len(base) :]])
         if found is None:
             return None
         (by_method, allowed), params = found
@@ -221,6 +237,9 @@ def _compile(
     clock.lap("check references")
     found, ignored = check_structure(document, source, version)
     warnings += found
+    base_path, unreachable = _base_path(document)
+    if unreachable is not None:
+        warnings.append(unreachable)
     clock.lap("check structure")
     if strict:
         if warnings:
@@ -234,6 +253,13 @@ def _compile(
     normalized = _copy(document)
     for at, key in ignored:
         resolve(normalized, "#" + at, uri=False).pop(key, None)
+    # A pattern with no translation from ECMA-262 is left out, not the document (patterns.py).
+    skipped = skip_untranslatable(normalized)
+    if skipped and strict:
+        first = skipped[0]
+        raise ContractError(source, f"{first.message} (refused under --strict)", pointer=first.pointer)
+    warnings += skipped
+    clock.lap("translate patterns")
     if version.startswith("3.0"):
         _openapi30_to_json_schema(normalized)
     clock.lap("normalize schemas")
@@ -243,7 +269,7 @@ def _compile(
     builder = _Builder(normalized, schema_root, source, version)
     operations = tuple(builder.operations())
     clock.lap("compile operations")
-    contract = Contract(source, document, schema_root, _base_path(document), operations)
+    contract = Contract(source, document, schema_root, base_path, operations)
     contract.compiler = builder.compiler
     contract.warnings = tuple(warnings)
     by_path: dict[str, dict[str, Operation]] = {}
@@ -305,12 +331,10 @@ def _validate_document(document: dict[str, Any], source: str, version: str) -> N
     try:
         error = next(iter(validator_cls(document).iter_errors()), None)
     except Exception as exc:  # the validator raises on unresolvable $refs and similar
-        raise ContractError(
-            source, f"not a valid OpenAPI document: {str(exc).splitlines()[0][:200]}"
-        ) from None
+        raise ContractError(source, f"not a valid OpenAPI document: {one_line(str(exc))}") from None
     if error is not None:
         pointer = "".join("/" + escape(str(p)) for p in error.absolute_path)
-        message = str(error.message).splitlines()[0][:200]
+        message = one_line(str(error.message))
         raise ContractError(source, f"not a valid OpenAPI document: {message}", pointer=pointer or "/")
 
 
@@ -334,12 +358,20 @@ def _deep_copy(node: Any) -> Any:
     return node
 
 
-def _base_path(document: dict[str, Any]) -> str:
+def _base_path(document: dict[str, Any]) -> tuple[str, DocumentWarning | None]:
+    """The path of the first server's URL, and a warning when no request could reach it."""
     servers = document.get("servers") or [{"url": "/"}]
-    url = str(servers[0].get("url", "/"))
+    written = url = str(servers[0].get("url", "/"))
     for name, var in (servers[0].get("variables") or {}).items():
         url = url.replace("{" + name + "}", str(var.get("default", "")))
-    return urlsplit(url).path.rstrip("/")
+    path = urlsplit(url).path.rstrip("/")
+    if not path or path.startswith("/"):
+        return path, None
+    # `api.example.com`, `,`, `Your API URL`: no scheme, and a path no request line can carry
+    # (Prism serves at / then; so does the mock, rather than 404 on every operation).
+    return "", DocumentWarning(
+        "/servers/0/url", f"server url {written!r} is not a URL a request can reach; served at /"
+    )
 
 
 def openapi30_to_json_schema(node: Any) -> Any:
@@ -401,7 +433,7 @@ class _Builder:
         try:
             return self.compiler.validator(schema)
         except (ValueError, TypeError, jsonschema_rs.ReferencingError) as exc:
-            message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            message = one_line(str(exc)) or type(exc).__name__
             raise ContractError(
                 self.source, f"schema cannot be compiled: {message}", pointer=pointer
             ) from None
@@ -495,5 +527,6 @@ class _Builder:
 
 
 def is_json_media_type(media_type: str) -> bool:
+    """Any JSON media type: `application/json`, `text/json` (.NET's), any `+json` suffix."""
     main = media_type.split(";", 1)[0].strip().lower()
-    return main == "application/json" or (main.startswith("application/") and main.endswith("+json"))
+    return main in ("application/json", "text/json") or (main.endswith("+json") and "/" in main)

@@ -6,6 +6,7 @@ validating and building the answer, `python -m bench.stages`). The bare Starlett
 pays the same, so the mock could not come near it (bench/). A request that qualifies is answered
 here instead, with the same bytes as the ASGI path would send (`tests/test_direct.py`):
 
+- its path holds no encoded slash (`a%2Fb`, one segment's value: routed on the path as sent);
 - its head and its whole body arrived in one read (a body still on its way goes to the ASGI
   path, which times it and refuses it past its limit), with a `Content-Length` of at most the
   body limit, or no body at all;
@@ -198,6 +199,8 @@ class DirectPath:
         parsed = httptools.parse_url(self.url)
         path = parsed.path.decode("ascii")
         if "%" in path:
+            if "%2F" in path or "%2f" in path:
+                return None  # an encoded slash in a segment: routed on the path as sent, by the ASGI path
             path = urllib.parse.unquote(path)
         return _Candidate(method, path, parsed.query or b"", length)
 

@@ -23,6 +23,7 @@ import jsonschema_rs
 import orjson
 
 from mock_server.behaviour import Behaviour
+from mock_server.bodies import BodyReader, body_reader
 from mock_server.chaos import Chaos
 from mock_server.contract import (
     Contract,
@@ -135,7 +136,9 @@ class Engine:
         self.check_scenario(settings.scenario)
         self._keys = [key.encode() for key in settings.accepted_keys]
         self._coercers = {
-            id(p): coercer(p.schema, self.generator) for op in contract.operations for p in op.parameters
+            id(p): coercer(p.schema, self.generator, p.validator.is_valid)
+            for op in contract.operations
+            for p in op.parameters
         }
         self._decoders = {
             id(p): decoder(
@@ -172,6 +175,15 @@ class Engine:
             for op in contract.operations
             if op not in self.domains and op.body is not None
         }
+        # YAML, XML and text bodies, by operation and media type (bodies.py); and the operations
+        # whose bodies of some media type are not checked against the schema, for the banner.
+        self._readers: dict[Operation, dict[str, BodyReader]] = {}
+        self.unchecked: list[str] = []
+        for op in contract.operations:
+            if op.body is not None and op not in self.domains:
+                readers = _body_readers(contract, op, self.generator, openapi30, self.unchecked)
+                if readers:
+                    self._readers[op] = readers
         self._fits: dict[int, Any] = {}  # id(Media) -> a validator of its schema, built on first use
         self.recordings = (
             load_recordings(Path(settings.recordings), contract, match=settings.match)
@@ -197,8 +209,11 @@ class Engine:
 
     # --- routing ---------------------------------------------------------------------------------
 
-    def route(self, method: str, path: str) -> tuple[Operation, dict[str, str]] | Answer:
-        found = self.contract.match(method, path)
+    def route(
+        self, method: str, path: str, raw_path: str | None = None
+    ) -> tuple[Operation, dict[str, str]] | Answer:
+        """`raw_path`: the path as sent, when it holds an encoded slash (`Contract.match`)."""
+        found = self.contract.match(method, path, raw_path)
         if found is None:
             return NOT_FOUND
         if found.operation is None:
@@ -428,12 +443,19 @@ class Engine:
 
     def _body(self, op: Operation, request: Request) -> tuple[Any, ErrorList]:
         spec = op.body
-        if spec is None or spec.validator is None:
+        if spec is None:
             return None, []
         raw = request.body
-        if not raw:
+        readers = self._readers.get(op)
+        reader = readers.get(essence(request.headers.get("content-type", ""))) if readers else None
+        if not raw and not (reader is not None and reader.empty_is_a_value):
+            # whatever its media type: a required body left out is missing
             if spec.required:
                 return None, [error("missing", ("body",), "Field required", None)]
+            return None, []
+        if reader is not None:
+            return reader.read(raw or b"")
+        if spec.validator is None or raw is None:
             return None, []
         if not is_json_media_type(request.headers.get("content-type", "")):
             # FastAPI hands non-JSON bodies to the model as text: the model's own type error follows.
@@ -630,6 +652,30 @@ def _form_bodies(
             validator = compile_validator(schema, contract.schema_root, compiler=contract.compiler)
             encoding = deref(contract.document, media).get("encoding")
             out[str(media_type)] = form_body(str(media_type), schema, validator, generator, encoding)
+    return out
+
+
+def _body_readers(
+    contract: Contract, op: Operation, generator: Generator, openapi30: bool, unchecked: list[str]
+) -> dict[str, BodyReader]:
+    """The readers of the operation's YAML, XML and text bodies; what cannot be checked is
+    added to `unchecked` ("POST /pets (application/xml: oneOf)")."""
+    body = deref(contract.document, op.raw.get("requestBody"))
+    content = body.get("content") if isinstance(body, Mapping) else None
+    out = {}
+    for media_type, media in (content or {}).items():
+        if is_json_media_type(str(media_type)) or is_form(str(media_type)):
+            continue
+        schema = deref(contract.document, media).get("schema") if isinstance(media, Mapping) else None
+        if not isinstance(schema, Mapping):
+            continue
+        schema = openapi30_to_json_schema(schema) if openapi30 else schema
+        validator = compile_validator(schema, contract.schema_root, compiler=contract.compiler)
+        reader, why = body_reader(str(media_type), schema, validator, generator)
+        if reader is not None:
+            out[essence(str(media_type))] = reader
+        if why is not None:
+            unchecked.append(f"{op.method.upper()} {op.path} ({media_type}: {why})")
     return out
 
 

@@ -35,6 +35,17 @@ class UsageError(MockError):
     pass
 
 
+def one_line(text: str, limit: int = 400) -> str:
+    """The first line of a third-party message, whole when it fits. A longer one loses its middle,
+    not its end: the echoed value (a schema, a pattern, part of the document) sits in the middle,
+    and what is wrong with it comes last (`… is not a "regex"`)."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    if len(line) <= limit:
+        return line
+    keep = (limit - 3) // 2
+    return f"{line[:keep]} … {line[-keep:]}"
+
+
 @dataclass(frozen=True)
 class DocumentWarning:
     pointer: str

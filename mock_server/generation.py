@@ -18,6 +18,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from mock_server.lru import ByteLRU
+from mock_server.patterns import python_pattern
 from mock_server.validation import SchemaCompiler
 
 try:  # the regex parser moved in 3.11; both spellings are stdlib
@@ -468,8 +470,11 @@ def _number(schema: dict[str, Any], integer: bool) -> Gen:
     return lambda rng, d: round(rng.uniform(low, high), 2) if high - low >= 0.02 else low
 
 
-def _from_pattern(pattern: str, low: int, high: int) -> Gen:
+def _from_pattern(written: str, low: int, high: int) -> Gen:
+    pattern = python_pattern(written) if isinstance(written, str) else None  # ECMA-262 → `re`
     try:
+        if pattern is None:
+            raise re.error("no translation")
         parsed = sre_parse.parse(pattern)
         regex = re.compile(pattern)
     except re.error:
@@ -493,11 +498,16 @@ def _from_pattern(pattern: str, low: int, high: int) -> Gen:
 def _from_patterns(patterns: list[str], low: int, high: int) -> Gen:
     """A string matching every pattern (an allOf of patterns): samples of each, joined, in an order
     that puts `^`-anchored ones first and `$`-anchored ones last, tried until all match."""
+    written = patterns
+    translated = [python_pattern(p) if isinstance(p, str) else None for p in written]
+    patterns = [p for p in translated if p is not None]  # (one `re` cannot say is left to the validator)
+    if not patterns:
+        return lambda rng, d: "x" * low
     try:
         parsed = [sre_parse.parse(p) for p in patterns]
         regexes = [re.compile(p) for p in patterns]
     except re.error:
-        return _from_pattern(patterns[0], low, high)
+        return _from_pattern(written[0], low, high)
 
     def gen(rng: random.Random, depth: int) -> str:
         candidate = ""
@@ -538,6 +548,8 @@ def _emit(parsed: Any, rng: random.Random) -> str:
             out.append(chr(arg))
         elif name == "ANY":
             out.append(rng.choice(string.ascii_letters))
+        elif name == "NOT_LITERAL":  # `[^/]`
+            out.append(rng.choice([c for c in string.ascii_letters if ord(c) != arg]))
         elif name == "IN":
             out.append(_emit_class(arg, rng))
         elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
@@ -555,7 +567,23 @@ def _emit(parsed: Any, rng: random.Random) -> str:
     return "".join(out)
 
 
+# A class's characters, by the parsed class (the entry keeps it alive, so its id is not reused):
+# a pattern's class may be drawn from thousands of times (`^(?:[\p{L}]{1,5}\.){900}$`), and
+# listing a Unicode category's characters each time took minutes.
+_CLASSES: ByteLRU[int, tuple[Any, list[str]]] = ByteLRU(
+    max_entries=512, max_bytes=4 * 1024 * 1024, max_entry_bytes=1024 * 1024
+)
+
+
 def _emit_class(items: Any, rng: random.Random) -> str:
+    found = _CLASSES.get(id(items))
+    if found is None or found[0] is not items:
+        found = (items, _class_choices(items))
+        _CLASSES.put(id(items), found, 64 + 60 * len(found[1]))
+    return rng.choice(found[1])
+
+
+def _class_choices(items: Any) -> list[str]:
     choices: list[str] = []
     negate = False
     for op, arg in items:
@@ -577,4 +605,6 @@ def _emit_class(items: Any, rng: random.Random) -> str:
     if negate:
         excluded = set(choices)
         choices = [c for c in string.ascii_letters + string.digits if c not in excluded]
-    return rng.choice(choices or ["x"])
+        if not choices:  # (`[^\p{L}\d]`: every letter and digit left out)
+            choices = [c for c in "-_.~ !" if c not in excluded]
+    return choices or ["x"]

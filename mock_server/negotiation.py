@@ -31,7 +31,7 @@ def essence(media_type: str) -> str:
 
 def is_json(media_type: str) -> bool:
     main = essence(media_type)
-    return main == "application/json" or main.endswith("+json") or main == "*/*"
+    return main in ("application/json", "text/json", "*/*") or main.endswith("+json")
 
 
 def accepts_content(declared: Sequence[str], sent: str) -> bool:

@@ -190,10 +190,17 @@ _BOOLEAN = {
 }
 
 
-def coercer(schema: Any, generator: Generator) -> Coercer:
+def coercer(schema: Any, generator: Generator, accepts: Callable[[Any], bool] | None = None) -> Coercer:
     """Parameters arrive as text: a converter the way pydantic's lax mode converts them for
-    FastAPI, built once per parameter (arrays item by item, objects property by property)."""
+    FastAPI, built once per parameter (arrays item by item, objects property by property).
+
+    A union of scalar types (`anyOf: [integer, string]`, `type: [integer, boolean]`) tries each
+    branch's conversion in order: the first value `accepts` (the parameter's schema) takes,
+    else the first that converts, so that its schema's errors are the ones reported."""
     resolved = generator.resolve(schema)
+    kinds = _union_kinds(resolved, generator)
+    if kinds is not None:
+        return _union(kinds, accepts)
     kind = kind_of(resolved)
     items = (
         coercer(resolved.get("items", {}), generator)
@@ -226,6 +233,55 @@ def coercer(schema: Any, generator: Generator) -> Coercer:
                 out[name] = value
             return out, None
         return scalar(kind, raw)
+
+    return convert
+
+
+_SCALARS = frozenset({"string", "integer", "number", "boolean"})
+
+
+def _union_kinds(schema: Any, generator: Generator, depth: int = 0) -> list[str] | None:
+    """The scalar types a union allows, in the document's order (None: not such a union)."""
+    if not isinstance(schema, dict) or depth > 8:  # (a union of itself names no type)
+        return None
+    kinds: list[str] = []
+    declared = schema.get("type")
+    if isinstance(declared, list):
+        kinds = [str(k) for k in declared if k != "null"]
+    else:
+        for key in ("anyOf", "oneOf"):
+            branches = schema.get(key)
+            if isinstance(branches, list):
+                for branch in branches:
+                    resolved = generator.resolve(branch)
+                    # (an untyped branch, an `enum` of strings, takes the text as it is)
+                    found = _union_kinds(resolved, generator, depth + 1) or [kind_of(resolved) or "string"]
+                    kinds += [k for k in found if k != "null"]
+                break
+    unique = list(dict.fromkeys(kinds))
+    if len(unique) < 2 or not all(kind in _SCALARS for kind in unique):
+        return None
+    return unique
+
+
+def _union(kinds: list[str], accepts: Callable[[Any], bool] | None) -> Coercer:
+    def convert(raw: Any) -> tuple[Any, tuple[str, str] | None]:
+        if isinstance(raw, _Decoded):
+            return raw.value, None
+        if not isinstance(raw, str):
+            return raw, None
+        first: tuple[Any, tuple[str, str] | None] | None = None
+        for kind in kinds:
+            value, problem = scalar(kind, raw)
+            if problem is None:
+                if accepts is None or accepts(value):
+                    return value, None
+                if first is None or first[1] is not None:
+                    first = (value, None)
+            elif first is None:
+                first = (value, problem)
+        assert first is not None
+        return first
 
     return convert
 

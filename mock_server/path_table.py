@@ -5,8 +5,10 @@ template whose variables fill whole segments (nearly all of them). Templates sit
 segments, so a request is compared only with the templates its segments fit, and matching does
 not grow with the size of the document either.
 
-OpenAPI's rule: a concrete path wins over a templated one; among templates, fewer variables
-first, then the document's order.
+OpenAPI's rule: a concrete path wins over a templated one; among templates, fewer segments that
+are a variable whole first (a segment with literal text beside its variables, Google's custom
+methods `{name}:cancel` or `{file}.{ext}`, is more concrete than `{name}`), then fewer
+variables, then the document's order.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class _Template(Generic[T]):
     names: tuple[str | None, ...]
     mixed: tuple[tuple[re.Pattern[str], tuple[str, ...]] | None, ...]
     variables: int
+    whole: int  # segments that are one variable whole
     order: int
     value: T
 
@@ -80,6 +83,7 @@ class PathTable(Generic[T]):
             tuple(name for _, name, _, _ in parsed),
             tuple(regex for _, _, regex, _ in parsed),
             sum(count for _, _, _, count in parsed),
+            sum(name is not None for _, name, _, _ in parsed),
             self._count,
             value,
         )
@@ -96,14 +100,17 @@ class PathTable(Generic[T]):
                 node = node.mixed.setdefault(_VARIABLE.sub("{}", segment), _Node())
         node.ends.append(entry)
 
-    def match(self, path: str) -> tuple[T, dict[str, str]] | None:
-        found = self._literal.get(path)
-        if found is not None:
-            return found, {}
-        segments = path.split("/")
+    def match(self, path: str, segments: list[str] | None = None) -> tuple[T, dict[str, str]] | None:
+        """`segments`: the path's segments, each decoded apart, when one holds an encoded slash
+        (`/data/a%2Fb`: the value `a/b` of one segment, not two segments)."""
+        if segments is None:
+            found = self._literal.get(path)
+            if found is not None:
+                return found, {}
+            segments = path.split("/")
         # Every template the segments fit competes on OpenAPI's order; a mixed segment's pattern
         # (`{name}.{ext}`) is checked last, by the template itself.
-        for template in sorted(self._candidates(segments), key=lambda t: (t.variables, t.order)):
+        for template in sorted(self._candidates(segments), key=lambda t: (t.whole, t.variables, t.order)):
             params = template.match(segments)
             if params is not None:
                 return template.value, params
@@ -137,5 +144,6 @@ def _segment(
     if whole is not None:
         return None, whole.group(1), None, 1
     parts = _VARIABLE.split(segment)
-    pattern = "".join(re.escape(p) if i % 2 == 0 else "([^/]+)" for i, p in enumerate(parts))
+    # (any character: segments are split already, and one sent with `%2F` holds a slash)
+    pattern = "".join(re.escape(p) if i % 2 == 0 else "([\\s\\S]+)" for i, p in enumerate(parts))
     return None, None, (re.compile(pattern), tuple(parts[1::2])), len(parts) // 2

@@ -196,6 +196,8 @@ def inline_map_refs(
         ref = node.get("$ref")
         if link is None or link[0] not in SCHEMA_MAPS or not isinstance(ref, str) or not ref.startswith("#"):
             continue
+        if not _is_keyword(link):
+            continue  # a property *named* `properties` whose schema is a reference: nothing to inline
         at = pointer(link)
         target: Any = node
         seen: set[str] = set()
@@ -215,6 +217,20 @@ def inline_map_refs(
         node.update(rest)
         warnings.append(DocumentWarning(at, f"a $ref in place of the {link[0]} map; its target inlined"))
     return warnings
+
+
+def _is_keyword(link: Link) -> bool:
+    """Whether the last key of `link` is a keyword of its object, not a name in a map of names
+    (`properties: {properties: {$ref: …}}` names a property `properties`). As `ref_holders` reads
+    the document: a map's entries are names, and a named entry's keys are keywords again."""
+    keys: list[Any] = []
+    while link is not None:
+        key, link = link
+        keys.append(key)
+    names = False  # whether the current object is a map of names
+    for key in reversed(keys[1:]):  # from the document's root down to the node's parent
+        names = not names and isinstance(key, str) and key in NAME_MAPS
+    return not names
 
 
 OPERATION_KEYS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace", "query"})

@@ -18,6 +18,8 @@ from urllib.parse import unquote
 import jsonschema_rs
 import orjson
 
+from mock_server.document_patterns import for_validator
+from mock_server.patterns import python_pattern
 from mock_server.refs import LITERAL_KEYS, NAME_MAPS
 
 ErrorList = list[dict[str, Any]]
@@ -85,11 +87,17 @@ class SchemaCompiler:
         if not isinstance(schema, dict):
             return jsonschema_rs.validator_for(schema, validate_formats=formats)
         if self._registry is None:
+            # Patterns in the validator's dialect (patterns.py): a copy only on the way to them.
             self._registry = jsonschema_rs.Registry(
-                [(ROOT_URI, self.root)], draft=jsonschema_rs.Draft202012, retriever=_never_fetch
+                [(ROOT_URI, for_validator(self.root))],
+                draft=jsonschema_rs.Draft202012,
+                retriever=_never_fetch,
             )
         return jsonschema_rs.validator_for(
-            rebase(schema), registry=self._registry, retriever=_never_fetch, validate_formats=formats
+            for_validator(rebase(schema)),
+            registry=self._registry,
+            retriever=_never_fetch,
+            validate_formats=formats,
         )
 
 
@@ -698,10 +706,9 @@ def _constraints(schema: dict[str, Any], kind: str) -> list[Callable[[Any], Foun
             )
         if "pattern" in schema:
             pattern = schema["pattern"]
-            try:
-                regex = re.compile(pattern)
-            except re.error:
-                regex = None  # ECMA-only syntax: the compiled validator still judges it
+            translated = python_pattern(pattern) if isinstance(pattern, str) else None
+            # (without a translation for `re`, the compiled validator still judges it)
+            regex = re.compile(translated) if translated is not None else None
             if regex is not None:
                 out.append(
                     lambda v: (

@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from mock_server import Settings, create_app
 from mock_server.app import MockApp
-from mock_server.contract import Contract
+from mock_server.contract import Contract, contract_from_dict
 from mock_server.engine import DEV_KEY as KEY
 from mock_server.limits import ServerLimits
 from mock_server.testing import ThreadedServer, serve_in_thread
@@ -444,3 +444,64 @@ def test_another_documents_answers_are_the_asgi_paths_byte_for_byte() -> None:
     assert [status(a) for a in answers] == [200, 200, 422, 200, 200, 406, 200, 201, 422, 401, 204, 404, 405]
     assert b"\r\nx-rate-limit: 100\r\n" in answers[0] and b"\r\nlocation: /pets/7\r\n" in answers[7]
     assert b"\r\ncontent-type: application/xml\r\n" in answers[3]
+
+
+def test_an_encoded_slash_is_part_of_a_path_parameter_on_both_paths() -> None:
+    # `/v0/data/a%2Fb`: one segment whose value is `a/b` (the mock's own 404 before).
+    pattern = {"type": "string", "pattern": "^[a-z]+/[a-z]+$"}
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "/v0"}],
+        "paths": {
+            "/data/{path}": {
+                "get": {
+                    "parameters": [{"name": "path", "in": "path", "required": True, "schema": pattern}],
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"example": 1}}}
+                    },
+                }
+            },
+            "/data/{path}:cancel": {
+                "post": {
+                    "parameters": [{"name": "path", "in": "path", "required": True, "schema": pattern}],
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"example": 3}}}
+                    },
+                }
+            },
+            "/data/{path}/meta": {
+                "get": {
+                    "parameters": [{"name": "path", "in": "path", "required": True, "schema": pattern}],
+                    "responses": {
+                        "200": {"description": "ok", "content": {"application/json": {"example": 2}}}
+                    },
+                }
+            },
+        },
+    }
+    contract = contract_from_dict(document)
+    direct, asgi = (
+        create_app(contract, settings=Settings(seed=1)),
+        create_app(contract, settings=Settings(seed=1)),
+    )
+    with serve_in_thread(direct) as one, serve_in_thread(Wrapped(asgi)) as other:
+        answers = {}
+        for target in (
+            b"/v0/data/a%2Fb",
+            b"/v0/data/a%2fb/meta?x=%2F",
+            b"/v0/data/a%2F",
+            b"/v0/data/a/b",
+            b"/v1/data/a%2Fb",
+            b"/v0/data/a%2Fb:cancel",
+        ):
+            method = b"POST" if target.endswith(b":cancel") else b"GET"
+            mine, theirs = exchange(one, bare(method, target))[0], exchange(other, bare(method, target))[0]
+            assert without_date(mine) == without_date(theirs), target
+            answers[target] = (status(mine), mine.rsplit(b"\r\n\r\n", 1)[1])
+    assert answers[b"/v0/data/a%2Fb"] == (200, b"1")
+    assert answers[b"/v0/data/a%2fb/meta?x=%2F"] == (200, b"2")
+    assert answers[b"/v0/data/a%2F"][0] == 422  # `a/`: the value breaks the pattern
+    assert answers[b"/v0/data/a/b"][0] == 404  # two segments: no such path
+    assert answers[b"/v1/data/a%2Fb"][0] == 404  # outside the base path
+    assert answers[b"/v0/data/a%2Fb:cancel"] == (200, b"3")  # Google's custom method on such a name
