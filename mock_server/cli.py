@@ -120,7 +120,7 @@ def _serve_parser() -> argparse.ArgumentParser:
         metavar="ORIGIN",
         help="allowed browser origin, scheme://host[:port] (repeatable; default: any, with credentials)",
     )
-    parser.add_argument("--scenario", help="default scenario for createExecution (see README)")
+    parser.add_argument("--scenario", help="default scenario for createExecution (see the kit's README)")
     parser.add_argument(
         "--seed", type=_seed, help="make every answer a function of the seed and request order"
     )
