@@ -31,7 +31,8 @@ WHEEL_ENV = "MEIBEL_KIT_WHEEL"
 DIST_NAME = "meibel-contract-kit"
 # What the wheelhouse holds beyond the kit's own dependencies: what the SDK team's repository
 # installs beside it, and the build backend that a git URL or a source directory is built with.
-EXTRA_WHEELS = ("pytest", "meibel", "hatchling")
+# pip itself: pipx puts it in the shared virtualenv it makes.
+EXTRA_WHEELS = ("pytest", "meibel", "hatchling", "pip")
 INSTALL_TIMEOUT = 600.0
 # Variables of the developer's or CI's shell that would make a subprocess see the clone or
 # another environment instead of the fresh one.

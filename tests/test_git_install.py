@@ -9,12 +9,15 @@ session's wheelhouse): the wheel must carry the bundled document, and /docs its 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.kit_install import ROOT, Venv, make_venv, tagged_clone
+from tests.kit_install import ROOT, Venv, clean_env, make_venv, offline_pip, run, tagged_clone
 
 GUIDE = ROOT / "docs" / "install.md"
 SPEC = ROOT / "spec" / "api-v2.json"
@@ -27,13 +30,20 @@ def guide_block(marker: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def installed(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Venv:
-    base = tmp_path_factory.mktemp("git-install")
-    url = tagged_clone(base / "meibel-contract-kit", "v0.0.0-test")
+def kit_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """`MEIBEL_KIT` for these tests: a tagged clone's git URL."""
+    return tagged_clone(tmp_path_factory.mktemp("git-install") / "meibel-contract-kit", "v0.0.0-test")
+
+
+@pytest.fixture(scope="module")
+def installed(kit_url: str, wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Venv:
+    base = tmp_path_factory.mktemp("pip-install")
     venv = make_venv(base / ".venv", wheelhouse)
     project = base / "project"
     project.mkdir()
-    result = venv.run("bash", "-euc", guide_block("run: install-pip"), cwd=project, env={"MEIBEL_KIT": url})
+    result = venv.run(
+        "bash", "-euc", guide_block("run: install-pip"), cwd=project, env={"MEIBEL_KIT": kit_url}
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return venv
 
@@ -80,3 +90,41 @@ def test_the_wheel_built_from_git_carries_the_document_and_the_docs_page(
     path, has_page = result.stdout.split()
     assert Path(path).is_relative_to(installed.root) and Path(path).read_bytes() == SPEC.read_bytes()
     assert has_page == "True"
+
+
+@pytest.mark.parametrize("tool", ["pipx", "uv"])
+def test_the_commands_alone_with_pipx_or_uv(
+    tool: str, kit_url: str, wheelhouse: Path, tmp_path: Path
+) -> None:
+    """docs/install.md's pipx and uv lines as written, each tool's homes in a temporary directory,
+    packages from the wheelhouse only (pipx through pip's settings, uv through its own)."""
+    found = shutil.which(tool, path=str(Path(sys.executable).parent))
+    assert found, f"{tool} is missing from the dev install (pip install -e '.[dev]')"
+    bin_dir = tmp_path / "bin"
+    env = clean_env(
+        {
+            "MEIBEL_KIT": kit_url,
+            "PATH": f"{Path(found).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "HOME": str(tmp_path),
+            **offline_pip(wheelhouse),
+            "PIPX_HOME": str(tmp_path / "pipx"),
+            "PIPX_BIN_DIR": str(bin_dir),
+            "PIPX_MAN_DIR": str(tmp_path / "man"),
+            "UV_TOOL_DIR": str(tmp_path / "uv-tools"),
+            "UV_TOOL_BIN_DIR": str(bin_dir),
+            "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+            "UV_OFFLINE": "1",
+            "UV_NO_INDEX": "1",
+            "UV_FIND_LINKS": str(wheelhouse),
+            "UV_PYTHON_DOWNLOADS": "never",
+        }
+    )
+    line = guide_block(f"run: install-{tool}")
+    assert line.split()[0] == tool and "@ $MEIBEL_KIT" in line
+    installed = run(["bash", "-euc", line], cwd=tmp_path, env=env, check=False)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    assert sorted(p.name for p in bin_dir.iterdir()) == ["meibel-contract", "meibel-mock"]
+    spec = tmp_path / "a.json"
+    spec.write_text(SPEC.read_text())
+    diff = run([bin_dir / "meibel-contract", "diff", spec, spec], cwd=tmp_path, env=clean_env(), check=False)
+    assert diff.returncode == 0, diff.stdout + diff.stderr
