@@ -101,6 +101,10 @@ def fill_wheelhouse(wheel: Path, house: Path) -> Path:
         cwd=house,
         env=clean_env(),
     )
+    # The wheelhouse stands for the package index, which has no kit: an install line that names
+    # the kit without its URL must fail here as it fails for users ("No matching distribution").
+    for kit in house.glob("meibel_contract_kit-*.whl"):
+        kit.unlink()
     return house
 
 
