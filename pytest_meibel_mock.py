@@ -12,7 +12,7 @@
 Fixtures in layers: `meibel_mock_settings` (override it at any scope) → `meibel_mock_server`
 (a running server with exactly those settings, shared by the tests that have them) →
 `meibel_mock` (reset before and after each test, per-test seed, markers applied).
-The guide: docs/sdk-testing.md in the kit's repository, installed as
+The guide: the kit's docs/sdk-testing.md, in its repository and installed with the package as
 mock_server/guides/sdk-testing.md.
 
 This module is the plugin's entry point and imports nothing of the mock until a fixture is
@@ -115,8 +115,8 @@ def meibel_mock(meibel_mock_server: MeibelMock, request: pytest.FixtureRequest) 
     """A running Meibel API mock, reset for this test (a `mock_server.testing.MeibelMock`):
     `.url` (the base URL for `MeibelClient`), `.api_key`, `.requests` (the journal: `.last`,
     `.filter(method, path)`, `.count(...)`), `.fail_next(503, times=2)`, `.delay_next("2s")`,
-    `.scenario_next("failed")`, `.set_scenario(name)`. Guide: mock_server/guides/sdk-testing.md
-    (installed with the kit; docs/sdk-testing.md in its repository).
+    `.scenario_next("failed")`, `.set_scenario(name)`. Guide: the kit's docs/sdk-testing.md
+    (in its repository; installed as mock_server/guides/sdk-testing.md).
 
     Reset before and after the test: empty journal and queue, default scenario, and the seed
     sequence of this test (derived from the settings' seed and the test's node id). Markers:

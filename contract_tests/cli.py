@@ -176,7 +176,8 @@ def _missing_extra() -> str | None:
     except ImportError as exc:
         return (
             f"the contract suite needs {exc.name or 'schemathesis'}, from the [contract] extra: "
-            "pip install 'meibel-contract-kit[contract]'"
+            "pip install 'meibel-contract-kit[contract] @ git+<the kit's repository>@<tag>' "
+            "(see the kit's docs/install.md)"
         )
     return None
 

@@ -124,7 +124,7 @@ def _serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--scenario",
-        help=f"default scenario of created executions: {', '.join(SCENARIOS)} or {DYNAMIC} (the README's Scenarios)",
+        help=f"default scenario of created executions: {', '.join(SCENARIOS)} or {DYNAMIC} (the kit's README, Scenarios)",
     )
     parser.add_argument(
         "--seed", type=_seed, help="make every answer a function of the seed and request order"

@@ -144,7 +144,7 @@ def add_document_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strict",
         action="store_true",
-        help="refuse a document with any problem, even one the mock can serve around (docs/other-documents.md)",
+        help="refuse a document with any problem, even one the mock can serve around (the kit's docs/other-documents.md)",
     )
     parser.add_argument(
         "--allow-external-refs",

@@ -4,6 +4,7 @@ import asyncio
 import importlib.util
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpcore  # noqa: F401
@@ -15,6 +16,7 @@ import uvicorn.protocols.http.httptools_impl  # noqa: F401
 
 from mock_server import DEV_KEY, Contract, Settings, create_app, load_contract
 from mock_server.testing import ThreadedServer, serve_in_thread
+from tests import kit_install
 
 # (The imports above, though unused here: pytester's in-process runs drop the modules first
 # imported inside them. A server started by such a run imports httptools; imported afresh later, its
@@ -96,3 +98,15 @@ def client(contract: Contract, settings: Settings) -> Iterator[Client]:
 def live(contract: Contract) -> Iterator[ThreadedServer]:
     with serve_in_thread(create_app(contract, settings=Settings(body_timeout=1.0))) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def kit_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The kit's wheel as users get it (`$MEIBEL_KIT_WHEEL` from .ci/run, else built once)."""
+    return kit_install.kit_wheel(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(kit_wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The kit's dependencies as wheels, filled once a session: fresh virtualenvs install offline."""
+    return kit_install.fill_wheelhouse(kit_wheel, tmp_path_factory.mktemp("wheelhouse"))

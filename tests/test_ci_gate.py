@@ -222,4 +222,4 @@ def test_without_the_contract_extra_the_command_says_what_to_install(
         monkeypatch.setattr(builtins, "__import__", no_schemathesis)
         code, output = run(f"--base-url={server.origin}/v2", f"--api-key={KEY}", capsys=capsys)
     assert code == 2 and output.count("\n") == 1, output
-    assert "pip install 'meibel-contract-kit[contract]'" in output
+    assert "pip install 'meibel-contract-kit[contract] @ git+<the kit's repository>@<tag>'" in output
