@@ -128,3 +128,36 @@ def test_the_commands_alone_with_pipx_or_uv(
     spec.write_text(SPEC.read_text())
     diff = run([bin_dir / "meibel-contract", "diff", spec, spec], cwd=tmp_path, env=clean_env(), check=False)
     assert diff.returncode == 0, diff.stdout + diff.stderr
+
+
+def _install_block(page: Path) -> str:
+    """The page's block that installs the kit from `$MEIBEL_KIT`, less the line that sets it to
+    the placeholder URL (the test sets it to the clone's)."""
+    [block] = [
+        code
+        for code in re.findall(r"```sh\n(.*?)```", page.read_text(encoding="utf-8"), re.S)
+        if "@ $MEIBEL_KIT" in code
+    ]
+    lines = block.splitlines()
+    assert lines[0].startswith("MEIBEL_KIT=git+https://") and lines[0].split()[0].endswith("@v0.2.0")
+    return "\n".join(lines[1:])
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/sdk-testing.md"])
+def test_the_readme_and_the_sdk_guide_install_as_written(
+    page: str, kit_url: str, wheelhouse: Path, tmp_path: Path
+) -> None:
+    venv = make_venv(tmp_path / ".venv", wheelhouse)
+    project = tmp_path / "project"
+    project.mkdir()
+    done = venv.run("bash", "-euc", _install_block(ROOT / page), cwd=project, env={"MEIBEL_KIT": kit_url})
+    assert done.returncode == 0, done.stdout + done.stderr
+    if page == "README.md":
+        found = venv.run("meibel-contract", "--version", cwd=project)  # the [contract] extra's command
+        assert found.returncode == 0 and found.stdout.startswith("meibel-contract "), found.stderr
+        return
+    # The SDK guide: its first test, in a repository that has only what the line installed.
+    [first] = re.findall(r"```python\n(.*?)```", (ROOT / page).read_text(encoding="utf-8"), re.S)[:1]
+    (project / "test_first.py").write_text(first)
+    tested = venv.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project)
+    assert tested.returncode == 0 and "1 passed" in tested.stdout, tested.stdout + tested.stderr
