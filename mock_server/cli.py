@@ -205,7 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             options = _fixtures_parser().parse_args(args[1:])
             for path in write_fixtures(
-                types.load_document(options, PROG), Path(options.out), seed=options.seed
+                types.load_document(options, PROG), Path(options.out), seed=options.seed, warn=_warn
             ):
                 print(path)
             return 0
@@ -215,6 +215,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _warn(line: str) -> None:
+    print(f"{PROG}: warning: {line}", file=sys.stderr)
 
 
 def serve_mock(options: argparse.Namespace) -> int:
@@ -253,6 +257,8 @@ def serve_mock(options: argparse.Namespace) -> int:
     try:
         contract = types.load_document(options, PROG)
         app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
+        for line in app.state.engine.skipped_lines():
+            _warn(line)
         limits = types.server_limits(options)
         sock = bind(options.host, options.port)
         port = sock.getsockname()[1]

@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from mock_server.refs import resolve, schema_at
 from mock_server.validation import SchemaCompiler
 
 try:  # the regex parser moved in 3.11; both spellings are stdlib
@@ -69,6 +70,10 @@ def random_uuid(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID4_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
+class SchemaTooLarge(ValueError):
+    """A schema whose generator would not fit in memory (`compile` stops, it does not hang)."""
+
+
 class Generator:
     """`response=True` (the default): instances a server sends, so `writeOnly` properties are left
     out; `False`: instances a client sends, so `readOnly` ones are.
@@ -90,7 +95,18 @@ class Generator:
         self.compiler = compiler or SchemaCompiler(root)
         self.optional = optional  # the chance that an optional property is present
         self.response = response
-        self._refs: dict[str, Gen] = {}
+        # Every schema object is compiled once (keyed by identity, the object kept alive with its
+        # generator): a recursive schema meets itself again and gets the generator being built,
+        # through a cell filled when it is done. Reference targets are the document's own
+        # objects, so a `$ref` (with siblings or not) costs one compilation, however often named.
+        self._compiled: dict[int, tuple[Any, Gen]] = {}
+        self._merges: dict[int, tuple[Any, dict[str, Any] | None]] = {}  # by identity, as _compiled
+        self._pending: list[tuple[Any, list[Gen]]] = []  # deferred past _COMPILE_DEPTH, drained in a loop
+        self._open: dict[int, list[Gen] | None] = {}  # being compiled: the cell a recursive use made
+        self._added: list[int] = []  # compiled by the compile() call under way (undone if it fails)
+        self._depth = 0  # how many compilations are open on the stack
+        self._made = 0  # how many of them compile a conjunction the generator made (`_Made`)
+        self._hops = 0  # how many cells (recursion) are open on the stack while generating
         self._hidden: set[str] = set()  # writeOnly (or readOnly) names left out: excused from `required`
         self._budget: int | None = None  # draws left for checked schemas in this instance (None: idle)
 
@@ -98,15 +114,107 @@ class Generator:
         return self.compile(schema)(rng, 0)
 
     def compile(self, schema: Any) -> Gen:
+        """The generator of `schema`. Iterative at heart: past a few dozen nested schemas, the
+        rest is compiled by a loop here rather than by deeper calls (a chain of thousands of
+        references costs no stack), and a schema that contains itself is compiled once."""
+        if self._depth:
+            return self._compile(schema)
+        try:
+            gen = self._compile(schema)
+            for _ in range(_MAX_DEFERRED):
+                if not self._pending:
+                    self._added.clear()
+                    return gen
+                pending, cell = self._pending.pop()
+                cell[0] = self._compile_one(pending)
+            raise SchemaTooLarge(f"a schema that unfolds into more than {_MAX_DEFERRED} nested schemas")
+        except BaseException:
+            for key in self._added:  # nothing half-built stays for the next schema to meet
+                self._compiled.pop(key, None)
+            self._added.clear()
+            raise
+        finally:
+            self._pending.clear()
+            self._open.clear()
+            self._depth = self._made = 0
+
+    def _compile(self, schema: Any) -> Gen:
         if not isinstance(schema, dict) or not schema:
             return lambda rng, depth: None if schema is False else rng.choice(_WORDS)
+        key = id(schema)
+        found = self._compiled.get(key)
+        if found is not None:
+            return found[1]
+        if key in self._open:  # being compiled further up the stack: a recursive schema
+            cell = self._open[key]
+            if cell is None:
+                cell = self._open[key] = [_unfinished]
+            return self._cell(cell)
+        self._added.append(key)
+        if self._depth >= _COMPILE_DEPTH:
+            cell = [_unfinished]
+            gen = self._cell(cell)
+            self._compiled[key] = (schema, gen)
+            self._pending.append((schema, cell))
+            return gen
+        made = type(schema) is _Made
+        if made and self._made >= _MAX_MADE:
+            # Past the bound, a conjunction is drawn from its last part as written (the nearest
+            # word, a reference compiled once); the checks against the whole still apply above.
+            parts = schema.get("allOf")
+            last = parts[-1] if isinstance(parts, list) and parts else None
+            return self._compile(last) if isinstance(last, dict) else _nothing
+        self._open[key] = None
+        self._depth += 1
+        self._made += made
+        try:
+            gen = self._compile_one(schema)
+        finally:
+            self._depth -= 1
+            self._made -= made
+            cell = self._open.pop(key, None)
+        if cell is not None:
+            cell[0] = gen
+        self._compiled[key] = (schema, gen)
+        return gen
+
+    def _cell(self, cell: list[Gen]) -> Gen:
+        """A generator that calls the one in `cell` (filled later). Recursion at generation time
+        goes through cells only; past _MAX_HOPS of them on the stack or _MAX_INSTANCE_DEPTH
+        levels of the instance, or should the stack run
+        out all the same, that part of the instance is left empty (null) rather than the answer lost."""
+
+        def later(rng: random.Random, depth: int) -> Any:
+            if self._hops >= _MAX_HOPS or depth >= _MAX_INSTANCE_DEPTH:
+                return None
+            self._hops += 1
+            try:
+                return cell[0](rng, depth)
+            except RecursionError:
+                return None
+            finally:
+                self._hops -= 1
+
+        return later
+
+    def _compile_one(self, schema: dict[str, Any]) -> Gen:
         if "$ref" in schema and len(schema) == 1:
-            return self._ref(schema["$ref"])
+            return self._compile(self._target(schema))
         merged = self._merge_all_of(schema)
         gen = self._compile_merged(merged if merged is not None else _without(schema, "allOf"))
         if _combines(schema) or (merged is not None and _combines(merged)):
             return self._checked(schema, gen)
         return gen
+
+    def _target(self, schema: dict[str, Any]) -> Any:
+        """What a lone `$ref` names, through aliases: the document's own object (one with
+        siblings of its `$ref` is compiled as it stands: a conjunction)."""
+        target = resolve(self.root, schema["$ref"])
+        for _ in range(_MAX_ALIASES):
+            if not (isinstance(target, dict) and "$ref" in target and len(target) == 1):
+                return target
+            target = resolve(self.root, target["$ref"])
+        raise KeyError(schema["$ref"])  # a cycle of aliases (the loader refuses them)
 
     def _compile_merged(self, schema: dict[str, Any]) -> Gen:
         if "const" in schema:
@@ -118,6 +226,11 @@ class Generator:
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 sibling = _without(schema, key)
+                if all(k in _ANNOTATIONS or str(k)[:2] == "x-" for k in sibling):
+                    # Words about the value (a description…) say nothing about which values: each
+                    # branch is compiled as written, a `$ref` once for all (merged into every
+                    # annotated use of it, a recursive schema unfolded without end).
+                    sibling = {}
                 branches = []
                 for branch in schema[key]:
                     if not isinstance(branch, dict):
@@ -129,7 +242,7 @@ class Generator:
                 return self._choice(branches or [_without(sibling, "type")])
         kind = schema.get("type")
         if isinstance(kind, list):
-            return self._choice([{**schema, "type": k} for k in kind])
+            return self._choice([_Made(schema, type=k) for k in kind])
         if kind is None:
             kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
         return self._typed(schema, kind)
@@ -174,26 +287,25 @@ class Generator:
 
         return checked
 
-    def _ref(self, ref: str) -> Gen:
-        if ref not in self._refs:
-            self._refs[ref] = lambda rng, depth: None  # recursion placeholder, replaced below
-            self._refs[ref] = self.compile(self.resolve({"$ref": ref}))
-        return lambda rng, depth: self._refs[ref](rng, depth)
-
-    def resolve(self, schema: Any) -> Any:
-        while isinstance(schema, dict) and "$ref" in schema:
-            target: Any = self.root
-            for part in str(schema["$ref"]).lstrip("#/").split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            rest = _without(schema, "$ref")
-            schema = {**target, **rest} if rest and isinstance(target, dict) else target
-        return schema
-
     def _merge_all_of(self, schema: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
         """The conjunction of `allOf` (and of a `$ref` with its siblings) as one schema; None when
         its parts contradict each other (no instance can be generated from the merged form)."""
         if ("allOf" not in schema and "$ref" not in schema) or depth > 20:
             return schema
+        key = id(schema)
+        known = self._merges.get(key)
+        if known is not None:  # merged before, or being merged (a schema in its own allOf): as it is
+            return known[1]
+        self._merges[key] = (schema, schema)
+        try:
+            merged = self._merge_parts(schema, depth)
+        except BaseException:
+            del self._merges[key]
+            raise
+        self._merges[key] = (schema, merged)
+        return merged
+
+    def _merge_parts(self, schema: dict[str, Any], depth: int) -> dict[str, Any] | None:
         parts: list[Any] = list(schema.get("allOf", []))
         rest = _without(schema, "allOf")
         if "$ref" in rest:
@@ -202,7 +314,7 @@ class Generator:
         parts.append(rest)
         merged: dict[str, Any] | None = {}
         for part in parts:
-            part = self.resolve(part)
+            part = schema_at(self.root, part)
             part = self._merge_all_of(part, depth + 1) if isinstance(part, dict) else {}
             if part is None or merged is None:
                 return None
@@ -210,7 +322,7 @@ class Generator:
         return merged
 
     def _choice(self, branches: list[Any]) -> Gen:
-        gens = [self.compile(b) for b in branches]
+        gens = [self._compile(b) for b in branches]
         null = [
             g for b, g in zip(branches, gens, strict=True) if isinstance(b, dict) and b.get("type") == "null"
         ]
@@ -232,7 +344,7 @@ class Generator:
         if kind == "object":
             return self._object(schema)
         if kind == "array":
-            items = self.compile(schema.get("items", {}))
+            items = self._compile(schema.get("items", {}))
             low = int(schema.get("minItems", 0))
             high = int(schema.get("maxItems", low + 3))
             unique = schema.get("uniqueItems") is True
@@ -266,18 +378,18 @@ class Generator:
         hidden_key = "writeOnly" if self.response else "readOnly"
         props = []
         for name, sub in (schema.get("properties") or {}).items():
-            if _flag(self.resolve(sub), hidden_key):
+            if _flag(schema_at(self.root, sub), hidden_key):
                 self._hidden.add(name)  # never sent in this direction, even when required
                 continue
-            props.append((name, self.compile(sub)))
+            props.append((name, self._compile(sub)))
         required = set(schema.get("required") or []) - {
             name
             for name, sub in (schema.get("properties") or {}).items()
-            if _flag(self.resolve(sub), hidden_key)
+            if _flag(schema_at(self.root, sub), hidden_key)
         }
         extra = schema.get("additionalProperties")
         free_form = not props and not schema.get("properties") and extra is not False
-        extra_gen = self.compile(extra) if isinstance(extra, dict) and extra else None
+        extra_gen = self._compile(extra) if isinstance(extra, dict) and extra else None
 
         def obj(rng: random.Random, depth: int) -> dict[str, Any]:
             out = {}
@@ -292,6 +404,27 @@ class Generator:
             return out
 
         return obj
+
+
+_ANNOTATIONS = frozenset(
+    {"description", "title", "$comment", "examples", "example", "default", "deprecated", "externalDocs"}
+)
+_MAX_MADE = 3  # conjunctions made by the generator, compiled within one another
+_COMPILE_DEPTH = 24  # nested compilations before the rest is deferred to compile()'s loop
+_MAX_HOPS = 48  # recursive uses open at once while generating one instance
+_MAX_INSTANCE_DEPTH = 64  # levels of objects and arrays (JSON encoders stop at 255)
+_MAX_DEFERRED = 200_000  # schemas compiled by one compile() call's loop
+_MAX_ALIASES = (
+    1000  # a `$ref` to a `$ref` to …  # levels of objects and arrays in one instance, required ones included
+)
+
+
+def _nothing(rng: random.Random, depth: int) -> Any:
+    return None
+
+
+def _unfinished(rng: random.Random, depth: int) -> Any:  # pragma: no cover - filled before any use
+    raise AssertionError("a generator used before it was compiled")
 
 
 PATTERN_MAX_LENGTH = 1024  # what a pattern without maxLength may give: its repeats are bounded anyway
@@ -332,9 +465,17 @@ def _types(kind: Any) -> set[str] | None:
     return None
 
 
+class _Made(dict[str, Any]):
+    """A schema the generator made (a conjunction), not one the document wrote. Conjunctions of
+    references can unfold into new ones without end (two `anyOf`s of recursive types make their
+    product, whose properties make theirs…): how many are open on the stack is bounded."""
+
+    __slots__ = ()
+
+
 def _conjoin(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
     """Two schemas that must both hold, as one; None when they plainly contradict (types, enums)."""
-    out = dict(a)
+    out = _Made(a)
     for key, value in b.items():
         if key not in out:
             out[key] = value
@@ -345,7 +486,7 @@ def _conjoin(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
         if key == "properties" and isinstance(mine, dict) and isinstance(value, dict):
             props = dict(mine)
             for name, sub in value.items():
-                props[name] = {"allOf": [props[name], sub]} if name in props and props[name] != sub else sub
+                props[name] = _Made(allOf=[props[name], sub]) if name in props and props[name] != sub else sub
             out[key] = props
         elif key == "required" and isinstance(mine, list) and isinstance(value, list):
             out[key] = list(dict.fromkeys([*mine, *value]))
@@ -382,7 +523,7 @@ def _conjoin(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
             and isinstance(mine, dict)
             and isinstance(value, dict)
         ):
-            out[key] = {"allOf": [mine, value]} if key != "not" else {"anyOf": [mine, value]}
+            out[key] = _Made(allOf=[mine, value]) if key != "not" else _Made(anyOf=[mine, value])
         elif key == "additionalProperties":
             out[key] = False if False in (mine, value) else mine
         elif key in ("anyOf", "oneOf", "allOf"):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.generation import Generator
+from mock_server.refs import schema_at
 
 Coercer = Callable[[Any], "tuple[Any, tuple[str, str] | None]"]
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
@@ -105,11 +105,12 @@ class Decoder:
         return parts[0]
 
 
-def decoder(raw: Mapping[str, Any], schema: Any, generator: Generator) -> Decoder:
+def decoder(raw: Mapping[str, Any], schema: Any, root: Mapping[str, Any]) -> Decoder:
+    """`root`: what the schema's references name (the document's normalized schemas)."""
     location = str(raw.get("in", "query"))
     style = str(raw.get("style") or _DEFAULT_STYLE.get(location, "form"))
     explode = raw.get("explode")
-    resolved = generator.resolve(schema)
+    resolved = schema_at(root, schema)
     content = raw.get("content")
     return Decoder(
         name=str(raw.get("name", "")),
@@ -162,15 +163,15 @@ def cookies(header: str) -> dict[str, str]:
     return out
 
 
-def kind_of(schema: Any) -> str:
-    if not isinstance(schema, dict):
+def kind_of(schema: Any, depth: int = 0) -> str:
+    if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return ""
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "")
     if kind is None:
         for branch in schema.get("anyOf") or schema.get("oneOf") or schema.get("allOf") or []:
-            found = kind_of(branch)
+            found = kind_of(branch, depth + 1)
             if found and found != "null":
                 return found
         if "properties" in schema:
@@ -190,18 +191,27 @@ _BOOLEAN = {
 }
 
 
-def coercer(schema: Any, generator: Generator) -> Coercer:
+# Parameter values are flat text: a form's object or array holds one level of values, a JSON
+# `content` value is not converted at all. Schemas nest deeper (and recursive ones without end);
+# below this depth, values are left as the text they arrived as, for validation to judge.
+_MAX_DEPTH = 8
+
+
+def coercer(schema: Any, root: Mapping[str, Any], depth: int = 0) -> Coercer:
     """Parameters arrive as text: a converter the way pydantic's lax mode converts them for
-    FastAPI, built once per parameter (arrays item by item, objects property by property)."""
-    resolved = generator.resolve(schema)
+    FastAPI, built once per parameter (arrays item by item, objects property by property).
+    `root`: what the schema's references name."""
+    if depth > _MAX_DEPTH:
+        return _as_sent
+    resolved = schema_at(root, schema)
     kind = kind_of(resolved)
     items = (
-        coercer(resolved.get("items", {}), generator)
+        coercer(resolved.get("items", {}), root, depth + 1)
         if kind == "array" and isinstance(resolved, dict)
         else None
     )
     fields = (
-        {name: coercer(sub, generator) for name, sub in (resolved.get("properties") or {}).items()}
+        {name: coercer(sub, root, depth + 1) for name, sub in (resolved.get("properties") or {}).items()}
         if kind == "object" and isinstance(resolved, dict)
         else {}
     )
@@ -228,6 +238,10 @@ def coercer(schema: Any, generator: Generator) -> Coercer:
         return scalar(kind, raw)
 
     return convert
+
+
+def _as_sent(raw: Any) -> tuple[Any, tuple[str, str] | None]:
+    return (raw.value if isinstance(raw, _Decoded) else raw), None
 
 
 def scalar(kind: str, raw: str) -> tuple[Any, tuple[str, str] | None]:

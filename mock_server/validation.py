@@ -18,7 +18,7 @@ from urllib.parse import unquote
 import jsonschema_rs
 import orjson
 
-from mock_server.refs import LITERAL_KEYS, NAME_MAPS
+from mock_server.refs import LITERAL_KEYS, NAME_MAPS, reachable
 
 ErrorList = list[dict[str, Any]]
 Loc = tuple[str | int, ...]
@@ -163,8 +163,12 @@ class SchemaValidator:
     def __init__(self, schema: Any, root: dict[str, Any], *, compiler: SchemaCompiler | None = None) -> None:
         self.schema = schema
         compiler = compiler or SchemaCompiler(root)
-        self._fast = compiler.fast(schema)
         self._explain = compiler._explain.compile(schema)
+        # A schema that reaches much of a large document (Graph's entities reach thousands of
+        # others) takes seconds to compile: it is compiled on first use, not for every operation
+        # at start-up.
+        small = reachable(root, schema, _EAGER_REFS) < _EAGER_REFS
+        self._fast: Any = compiler.fast(schema) if small else _Later(compiler, schema, self._explain)
         # What the fast validator cannot know, from the document as a whole (references are
         # compiled lazily and shared, so one schema's compilation does not see them all):
         ranged, read_only = compiler.traits(schema)
@@ -202,6 +206,38 @@ class SchemaValidator:
             error("value_error", (*loc, *e.instance_path), f"Value error, {e.message}", e.instance)
             for e in raw
         ] or [error("value_error", loc, "Value error, invalid value", value)]
+
+
+_EAGER_REFS = 64  # distinct references a schema may reach and still be compiled at start-up
+
+
+class _Later:
+    """A `jsonschema_rs` validator built on first use. Should it not compile then, the
+    explaining walker alone judges (it knows every keyword pydantic has words for)."""
+
+    def __init__(self, compiler: SchemaCompiler, schema: Any, walker: Check) -> None:
+        self._compiler, self._schema, self._walker = compiler, schema, walker
+        self._built: Any = None
+
+    def _validator(self) -> Any:
+        if self._built is None:
+            try:
+                self._built = self._compiler.fast(self._schema)
+            except (ValueError, TypeError, jsonschema_rs.ReferencingError):
+                self._built = False
+        return self._built
+
+    def is_valid(self, value: Any) -> bool:
+        built = self._validator()
+        if built is False:
+            found: ErrorList = []
+            self._walker(value, (), found)
+            return not found
+        return bool(built.is_valid(value))
+
+    def iter_errors(self, value: Any) -> Any:
+        built = self._validator()
+        return iter(()) if built is False else built.iter_errors(value)
 
 
 def _excused(found: Any, read_only: frozenset[str]) -> bool:
