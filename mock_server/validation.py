@@ -13,12 +13,11 @@ import re
 from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
-from urllib.parse import unquote
 
 import jsonschema_rs
 import orjson
 
-from mock_server.refs import LITERAL_KEYS, NAME_MAPS, reachable
+from mock_server.refs import LITERAL_KEYS, NAME_MAPS, reachable, resolve
 
 ErrorList = list[dict[str, Any]]
 Loc = tuple[str | int, ...]
@@ -522,24 +521,18 @@ class _Compiler:
         return check
 
     def _target(self, ref: str) -> Any:
-        target: Any = self.root
-        for part in unquote(ref.lstrip("#/")).split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        return target
+        return resolve(self.root, ref)
 
     def _is_read_only(self, schema: Any) -> bool:
-        seen = 0
-        while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+        for _ in range(20):
+            if not (isinstance(schema, dict) and "$ref" in schema):
+                break
             if schema.get("readOnly") is True:
                 return True
-            target: Any = self.root
-            for part in str(schema["$ref"]).lstrip("#/").split("/"):
-                target = (
-                    target.get(part.replace("~1", "/").replace("~0", "~"), {})
-                    if isinstance(target, dict)
-                    else {}
-                )
-            schema, seen = target, seen + 1
+            try:
+                schema = resolve(self.root, schema["$ref"])
+            except KeyError:
+                return False
         return isinstance(schema, dict) and schema.get("readOnly") is True
 
     def _union(self, branches: list[Any], parent: dict[str, Any] | None) -> Check:
