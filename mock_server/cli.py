@@ -387,6 +387,8 @@ def _example_curl(contract: Contract, base: str, key_arg: str) -> str:
                 else shlex.quote(f"{cred.name}: {value}"),
             ]
     if op.body is not None and op.body.schema is not None:
-        body: Any = Generator(contract.schema_root, optional=0.0).instance(op.body.schema, random.Random(1))
+        body: Any = Generator(
+            contract.schema_root, optional=0.0, lazy=True, compiler=contract.compiler
+        ).instance(op.body.schema, random.Random(1))
         parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", shlex.quote(json.dumps(body))]
     return " ".join(parts)

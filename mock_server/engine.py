@@ -44,6 +44,9 @@ from mock_server.selection import build as build_responses
 from mock_server.validation import ErrorList, Loc, compile_validator, error, parse_json, unicode_errors
 
 DEV_KEY = "meibel-mock-key"
+# Up to this many operations, every answer's generator is compiled at start-up; beyond (Graph's
+# thousands), each on its first use: compiling them all took longer than the document's loading.
+EAGER_OPERATIONS = 1000
 MiB = 1024 * 1024
 
 
@@ -124,7 +127,8 @@ class Engine:
     def __init__(self, contract: Contract, settings: Settings) -> None:
         self.contract = contract
         self.settings = settings
-        self.generator = Generator(contract.schema_root, compiler=contract.compiler)
+        large = len(contract.operations) > EAGER_OPERATIONS
+        self.generator = Generator(contract.schema_root, compiler=contract.compiler, lazy=large)
         self.check_scenario(settings.scenario)
         self._keys = [key.encode() for key in settings.accepted_keys]
         self.domains: dict[Operation, BatchExecutions] = {}
@@ -174,6 +178,7 @@ class Engine:
                 self.generator,
                 openapi30=openapi30,
                 schema_root=root,
+                lazy=self.generator.lazy,
             )
             forms = (
                 {essence(m): f for m, f in _form_bodies(contract, op, openapi30).items()}

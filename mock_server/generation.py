@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from mock_server.refs import resolve, schema_at
+from mock_server.refs import reachable, resolve, schema_at
 from mock_server.validation import SchemaCompiler
 
 try:  # the regex parser moved in 3.11; both spellings are stdlib
@@ -89,8 +89,14 @@ class Generator:
         optional: float = 0.7,
         response: bool = True,
         compiler: SchemaCompiler | None = None,
+        lazy: bool = False,
     ) -> None:
         self.root = root
+        # `lazy`: what a `$ref` names is compiled when first drawn from, not with the schema that
+        # names it (a large document's types reach thousands of others, most never drawn).
+        self.lazy = lazy
+        self._later: dict[int, list[Gen]] = {}
+        self._keep: list[Any] = []  # the targets `_later` is keyed by, kept alive
         # Checks compile against the document's shared components, never a copy of them per schema.
         self.compiler = compiler or SchemaCompiler(root)
         self.optional = optional  # the chance that an optional property is present
@@ -199,12 +205,30 @@ class Generator:
 
     def _compile_one(self, schema: dict[str, Any]) -> Gen:
         if "$ref" in schema and len(schema) == 1:
-            return self._compile(self._target(schema))
+            target = self._target(schema)
+            return self._on_first_use(target) if self.lazy else self._compile(target)
         merged = self._merge_all_of(schema)
         gen = self._compile_merged(merged if merged is not None else _without(schema, "allOf"))
         if _combines(schema) or (merged is not None and _combines(merged)):
             return self._checked(schema, gen)
         return gen
+
+    def _on_first_use(self, target: Any) -> Gen:
+        """The generator of a reference's target, compiled when first drawn from (`lazy`)."""
+        found = self._compiled.get(id(target))
+        if found is not None:
+            return found[1]
+        cell = self._later.get(id(target))
+        if cell is None:
+            cell = self._later[id(target)] = [_unfinished]
+
+            def first(rng: random.Random, depth: int) -> Any:
+                cell[0] = self.compile(target)
+                return cell[0](rng, depth)
+
+            cell[0] = first
+            self._keep.append(target)
+        return self._cell(cell)
 
     def _target(self, schema: dict[str, Any]) -> Any:
         """What a lone `$ref` names, through aliases: the document's own object (one with
@@ -252,6 +276,14 @@ class Generator:
 
         def valid(value: Any) -> bool:
             if not built:
+                if (
+                    self.lazy
+                    and reachable(self.root, schema, _CHECKED_REFS, self.compiler.large) >= _CHECKED_REFS
+                ):
+                    # A check that reaches much of a large document builds a validator of it all
+                    # (seconds, and the document again in memory): the merged form is trusted.
+                    built.append(None)
+                    return True
                 try:
                     built.append(self.compiler.checker(schema))
                 except (ValueError, TypeError, jsonschema_rs.ReferencingError):
@@ -409,6 +441,7 @@ class Generator:
 _ANNOTATIONS = frozenset(
     {"description", "title", "$comment", "examples", "example", "default", "deprecated", "externalDocs"}
 )
+_CHECKED_REFS = 64  # references a checked schema of a `lazy` generator may reach (see `_checked`)
 _MAX_MADE = 3  # conjunctions made by the generator, compiled within one another
 _COMPILE_DEPTH = 24  # nested compilations before the rest is deferred to compile()'s loop
 _MAX_HOPS = 48  # recursive uses open at once while generating one instance

@@ -172,23 +172,38 @@ def schema_at(document: Any, schema: Any) -> Any:
     return schema
 
 
-def reachable(document: Any, schema: Any, limit: int) -> int:
+def reachable(document: Any, schema: Any, limit: int, large: set[str] | None = None) -> int:
     """How many distinct local `$ref`s `schema` reaches, directly or through the schemas they
-    name, counted up to `limit`. Iterative, as every walk here."""
+    name, counted up to `limit`. Iterative, as every walk here. `large`: references known to
+    reach `limit` (a walk that meets one stops there), and where a lone `$ref` that does is kept."""
     seen: set[str] = set()
-    stack: list[Any] = [schema]
+    stack: list[tuple[Any, bool]] = [(schema, False)]  # (node, is a map of names to schemas)
     while stack and len(seen) < limit:
-        node = stack.pop()
+        node, names = stack.pop()
         if isinstance(node, list):
-            stack.extend(node)
+            stack.extend((item, False) for item in node)
         elif isinstance(node, dict):
+            if names:  # `properties`' keys are names: `value` or `default` is a property there
+                stack.extend((value, False) for value in node.values())
+                continue
             ref = node.get("$ref")
             if isinstance(ref, str) and ref not in seen:
+                if large is not None and ref in large:
+                    return limit
                 seen.add(ref)
                 with contextlib.suppress(KeyError):
-                    stack.append(resolve(document, ref))
-            stack.extend(value for key, value in node.items() if key not in LITERAL_KEYS and key != "$ref")
+                    stack.append((resolve(document, ref), False))
+            # A discriminator's mapping names schemas the walk reaches anyway (or need not):
+            # Graph's root type maps thousands.
+            stack.extend((value, key in NAME_MAPS) for key, value in node.items() if key not in _NOT_SCHEMAS)
+    if len(seen) >= limit and large is not None and isinstance(schema, dict) and len(schema) == 1:
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            large.add(ref)
     return len(seen)
+
+
+_NOT_SCHEMAS = LITERAL_KEYS | {"$ref", "discriminator"}
 
 
 def check_refs(

@@ -126,9 +126,11 @@ def build(
     *,
     openapi30: bool,
     schema_root: Mapping[str, Any],
+    lazy: bool = False,
 ) -> Responses:
     """The operation's `responses` object (raw, as written) → its table. References in schemas
-    are followed in `schema_root` (the normalized schemas), others in `document`."""
+    are followed in `schema_root` (the normalized schemas), others in `document`. `lazy`: answers'
+    generators are compiled on first use (a document of thousands of operations starts in seconds)."""
     out: dict[str, Response] = {}
     if not isinstance(raw_responses, Mapping):
         return Responses(out)
@@ -154,7 +156,11 @@ def build(
                     example=content.get("example", MISSING),
                     examples=examples,
                     schema_example=_schema_example(schema_root, schema),
-                    generate=generator.compile(schema) if schema is not None else None,
+                    generate=None
+                    if schema is None
+                    else _on_first_use(generator, schema)
+                    if lazy
+                    else generator.compile(schema),
                     root=_root_name(schema),
                 )
             )
@@ -224,6 +230,17 @@ def _header_value(
         return generator.compile(schema)(random.Random(f"header:{spec!r:.200}"), 0)
     except Exception:  # a schema the generator cannot serve: the header is left out
         return MISSING
+
+
+def _on_first_use(generator: Generator, schema: Any) -> Gen:
+    compiled: list[Gen] = []
+
+    def generate(rng: random.Random, depth: int) -> Any:
+        if not compiled:
+            compiled.append(generator.compile(schema))
+        return compiled[0](rng, depth)
+
+    return generate
 
 
 def _simple(value: Any) -> str | None:

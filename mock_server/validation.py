@@ -56,6 +56,7 @@ class SchemaCompiler:
         self._validators: dict[bytes, SchemaValidator] = {}
         self._checkers: dict[tuple[bool, bytes], Any] = {}
         self._traits: tuple[bool, frozenset[str]] | None = None
+        self.large: set[str] = set()  # references that reach many others (see `SchemaValidator`)
 
     def validator(self, schema: Any) -> SchemaValidator:
         key = _canonical(schema)
@@ -163,11 +164,8 @@ class SchemaValidator:
         self.schema = schema
         compiler = compiler or SchemaCompiler(root)
         self._explain = compiler._explain.compile(schema)
-        # A schema that reaches much of a large document (Graph's entities reach thousands of
-        # others) takes seconds to compile: it is compiled on first use, not for every operation
-        # at start-up.
-        small = reachable(root, schema, _EAGER_REFS) < _EAGER_REFS
-        self._fast: Any = compiler.fast(schema) if small else _Later(compiler, schema, self._explain)
+        small = reachable(root, schema, _EAGER_REFS, compiler.large) < _EAGER_REFS
+        self._fast: Any = compiler.fast(schema) if small else _WalkerOnly(self._explain)
         # What the fast validator cannot know, from the document as a whole (references are
         # compiled lazily and shared, so one schema's compilation does not see them all):
         ranged, read_only = compiler.traits(schema)
@@ -189,7 +187,10 @@ class SchemaValidator:
         if self.is_valid(value):
             return []
         found: ErrorList = []
-        self._explain(value, loc, found)
+        try:
+            self._explain(value, loc, found)
+        except RecursionError:  # a value as deep as a body may be, in a schema of many levels each
+            return [error("value_error", loc, "Value error, nested too deeply to be checked", None)]
         if found:
             return found
         # The walker knows pydantic's vocabulary, not every JSON Schema keyword: fall back.
@@ -207,36 +208,30 @@ class SchemaValidator:
         ] or [error("value_error", loc, "Value error, invalid value", value)]
 
 
-_EAGER_REFS = 64  # distinct references a schema may reach and still be compiled at start-up
+_EAGER_REFS = 64  # distinct references a schema may reach and still get a compiled validator
 
 
-class _Later:
-    """A `jsonschema_rs` validator built on first use. Should it not compile then, the
-    explaining walker alone judges (it knows every keyword pydantic has words for)."""
+class _WalkerOnly:
+    """In place of a `jsonschema_rs` validator, for a schema that reaches much of a large
+    document: compiled, each of those took 0.4 s and 200 MiB (Graph's entities reach thousands
+    of types, and every operation has its own), where the explaining walker shares each
+    reference's compilation with every other schema. It judges the keywords pydantic has words
+    for (types, enum, const, properties, required, additionalProperties, items, lengths, bounds,
+    patterns, allOf, anyOf, oneOf as a union); JSON Schema's others go unchecked there."""
 
-    def __init__(self, compiler: SchemaCompiler, schema: Any, walker: Check) -> None:
-        self._compiler, self._schema, self._walker = compiler, schema, walker
-        self._built: Any = None
-
-    def _validator(self) -> Any:
-        if self._built is None:
-            try:
-                self._built = self._compiler.fast(self._schema)
-            except (ValueError, TypeError, jsonschema_rs.ReferencingError):
-                self._built = False
-        return self._built
+    def __init__(self, walker: Check) -> None:
+        self._walker = walker
 
     def is_valid(self, value: Any) -> bool:
-        built = self._validator()
-        if built is False:
-            found: ErrorList = []
+        found: ErrorList = []
+        try:
             self._walker(value, (), found)
-            return not found
-        return bool(built.is_valid(value))
+        except RecursionError:
+            return False
+        return not found
 
     def iter_errors(self, value: Any) -> Any:
-        built = self._validator()
-        return iter(()) if built is False else built.iter_errors(value)
+        return iter(())
 
 
 def _excused(found: Any, read_only: frozenset[str]) -> bool:
