@@ -7,6 +7,7 @@ Deterministic (a seeded generator): the same options write the same bytes. What 
 Graph's published document (msgraph-metadata), since those are what made the mock slow or crash:
 - one root type (`microsoft.graph.entity`) with a discriminator mapping naming every entity type;
 - inheritance as `allOf: [{$ref: parent}, {…own properties…}]`, in chains up to 8 deep;
+- each type's own property names (a derived type adds properties, it does not redefine its parents');
 - navigation properties as `anyOf: [{$ref: X}, {type: object, nullable: true}]` (3.0's nullable
   reference) and arrays of references, pointing anywhere, so almost every schema is recursive,
   directly or through others;
@@ -236,24 +237,26 @@ class _Graph:
         for k in range(rng.randint(6, 14)):
             prop = _scalar(rng)
             prop["description"] = _text(rng, rng.randint(8, 30))
-            props[f"{rng.choice(_WORDS)}{k}"] = prop
+            props[f"{name}{rng.choice(_WORDS).capitalize()}{k}"] = prop
         for k in range(rng.randint(1, 3)):
-            props[f"nav{k}"] = _nullable_ref(rng.choice(self.entities), rng)
+            props[f"{name}Nav{k}"] = _nullable_ref(rng.choice(self.entities), rng)
         for k in range(rng.randint(0, 2)):
-            props[f"many{k}"] = {
+            props[f"{name}Many{k}"] = {
                 "type": "array",
                 "items": _ref(rng.choice(self.entities)),
                 "description": _text(rng, 10),
                 "x-ms-navigationProperty": True,
             }
         if rng.random() < 0.5:
-            props["detail"] = _nullable_ref(rng.choice(self.complex), rng)
+            props[f"{name}Detail"] = _nullable_ref(rng.choice(self.complex), rng)
         if rng.random() < 0.3:
-            props["state"] = {"anyOf": [_ref(rng.choice(self.enums)), {"type": "object", "nullable": True}]}
+            props[f"{name}State"] = {
+                "anyOf": [_ref(rng.choice(self.enums)), {"type": "object", "nullable": True}]
+            }
         if rng.random() < 0.15:  # a reference with siblings: legal in 3.1, written in 3.0 too
-            props["related"] = {**_ref(rng.choice(self.entities)), "description": _text(rng, 6)}
+            props[f"{name}Related"] = {**_ref(rng.choice(self.entities)), "description": _text(rng, 6)}
         if rng.random() < 0.1:  # itself, with a description: `allOf: [{$ref: <itself>}, {…}]`
-            props["self"] = {"allOf": [_ref(name), {"description": _text(rng, 5)}]}
+            props[f"{name}Self"] = {"allOf": [_ref(name), {"description": _text(rng, 5)}]}
         own: dict[str, Any] = {
             "title": name,
             "required": ["@odata.type"],

@@ -583,8 +583,6 @@ def _string(schema: dict[str, Any]) -> Gen:
     patterned = int(schema.get("maxLength", max(low, PATTERN_MAX_LENGTH)))
     if "x-patterns" in schema:
         return _from_patterns(list(schema["x-patterns"]), low, patterned)
-    if "pattern" in schema:
-        return _from_pattern(schema["pattern"], low, patterned)
     formats: dict[str, Gen] = {
         "date-time": lambda rng, d: iso(_EPOCH + timedelta(seconds=rng.randint(0, 300 * 86400))),
         "date": lambda rng, d: (_EPOCH + timedelta(days=rng.randint(0, 300))).date().isoformat(),
@@ -598,6 +596,11 @@ def _string(schema: dict[str, Any]) -> Gen:
         "ipv6": lambda rng, d: "2001:db8::" + format(rng.randint(1, 0xFFFF), "x"),
         "byte": lambda rng, d: base64.b64encode(rng.randbytes(rng.randint(1, 12))).decode(),
     }
+    if "pattern" in schema:
+        by_pattern = _from_pattern(schema["pattern"], low, patterned)
+        if fmt in formats:  # Graph's date-times carry a pattern any digits match: the format's own first
+            return _format_matching(formats[fmt], schema["pattern"], by_pattern)
+        return by_pattern
     if fmt in formats:
         return formats[fmt]
 
@@ -640,6 +643,20 @@ def _number(schema: dict[str, Any], integer: bool) -> Gen:
         exact = Decimal(str(step))  # k * 0.01 in floats drifts off the multiple; decimals do not
         return lambda rng, d: float(rng.randint(int(first), int(max(first, last))) * exact)
     return lambda rng, d: round(rng.uniform(low, high), 2) if high - low >= 0.02 else low
+
+
+def _format_matching(by_format: Gen, pattern: str, by_pattern: Gen) -> Gen:
+    """A value of the format when it matches the pattern too, else one of the pattern."""
+    try:
+        regex = re.compile(pattern)
+    except re.error:
+        return by_pattern
+
+    def gen(rng: random.Random, depth: int) -> Any:
+        value = by_format(rng, depth)
+        return value if regex.search(value) else by_pattern(rng, depth)
+
+    return gen
 
 
 def _from_pattern(pattern: str, low: int, high: int) -> Gen:

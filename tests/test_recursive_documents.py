@@ -343,3 +343,62 @@ def test_fixtures_of_a_document_whose_answer_is_recursive(tmp_path: Path) -> Non
     code = main(["fixtures", "--spec", str(spec), "--out", str(tmp_path / "out")])
     assert code == 0
     assert len(list((tmp_path / "out").glob("*.json"))) >= 6
+
+
+def test_a_graph_shaped_document_of_thousands_of_operations_is_served() -> None:
+    # Past 1000 operations the answers' generators are compiled on first use, and schemas that
+    # reach many others are validated by the shared walker: answers still match the document.
+    from bench.graph_document import build
+
+    document = build(entities=300, served=220)
+    contract = contract_from_dict(document)
+    assert len(contract.operations) > 1000
+    app = create_app(contract, settings=Settings(seed=2))
+    assert app.state.engine.generator.lazy and app.state.engine.skipped == {}
+    headers = {"authorization": f"Bearer {KEY}", "accept": "application/json"}
+    item = contract.find("GET", "/section0s/{section0-id}")
+    schema = item.responses["200"].schema
+    with Client(app) as client:
+        for n in range(5):
+            answer = client.request("GET", f"/v1.0/section0s/{n}", headers=headers)
+            assert answer.status_code == 200
+            assert contract.compiler.checker(schema).is_valid(answer.json())
+        listing = client.request("GET", "/v1.0/section0s", headers=headers)
+        created = client.request("POST", "/v1.0/section0s", headers=headers, json={"@odata.type": "x"})
+        refused = client.request("POST", "/v1.0/section0s", headers=headers, json={"@odata.type": 1})
+    assert listing.status_code == 200 and "value" in listing.json()
+    assert created.status_code == 201
+    assert refused.status_code == 422  # the walker judged the body: a number where a string goes
+
+
+def test_reachable_counts_through_properties_named_like_keywords() -> None:
+    from mock_server.refs import reachable
+
+    root = {
+        "components": {
+            "schemas": {f"S{i}": {"properties": {"value": _ref(f"S{i + 1}")}} for i in range(10)}
+            | {"S10": {"type": "string"}}
+        }
+    }
+    assert reachable(root, _ref("S0"), 100) == 11
+    large: set[str] = set()
+    assert reachable(root, _ref("S0"), 5, large) == 5
+    assert large == {"#/components/schemas/S0"}
+    assert reachable(root, {"items": _ref("S0")}, 5, large) == 5  # met a known large one: stops
+
+
+def test_a_date_time_with_graphs_pattern_is_a_date_time() -> None:
+    # The pattern alone allows `12345-01-01T00:00:00+99:99`; the format's own value fits both.
+    from datetime import datetime
+
+    from mock_server.generation import Generator
+
+    pattern = (
+        r"^[0-9]{4,}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:"
+        r"[0-5][0-9]([.][0-9]{1,12})?(Z|[+-][0-9][0-9]:[0-9][0-9])$"
+    )
+    generator = Generator({})
+    schema = {"type": "string", "format": "date-time", "pattern": pattern}
+    for seed in range(50):
+        value = generator.instance(schema, random.Random(seed))
+        assert datetime.fromisoformat(value.replace("Z", "+00:00")).year < 10000, value
