@@ -137,9 +137,11 @@ class Engine:
         self._responses: dict[Operation, Responses] = {}
         self._forms: dict[Operation, dict[str, FormBody]] = {}
         # Operations that could not be prepared, and why (one line each): the others are served.
-        self.skipped: dict[Operation, str] = {}
+        self.skipped: dict[Operation, str] = dict(contract.skipped)
         openapi30 = str(contract.document.get("openapi", "")).startswith("3.0")
         for op in contract.operations:
+            if op in self.skipped:
+                continue
             try:
                 self._prepare(op, openapi30)
             except Exception as exc:  # whatever stops one operation must not stop the others

@@ -402,3 +402,37 @@ def test_a_date_time_with_graphs_pattern_is_a_date_time() -> None:
     for seed in range(50):
         value = generator.instance(schema, random.Random(seed))
         assert datetime.fromisoformat(value.replace("Z", "+00:00")).year < 10000, value
+
+
+def test_an_operation_the_contract_cannot_read_is_skipped_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mock_server import contract as contract_module
+
+    real = contract_module._Builder.request_body
+
+    def broken(self: Any, raw: Any, pointer: str) -> Any:
+        if "broken" in pointer:
+            raise TypeError("unhashable type: 'dict'")
+        return real(self, raw, pointer)
+
+    monkeypatch.setattr(contract_module._Builder, "request_body", broken)
+    body = {"content": {"application/json": {"schema": {"type": "integer"}}}}
+    ok = {"200": {"description": "OK", "content": {"application/json": {"schema": {"type": "integer"}}}}}
+    document = _document(
+        {},
+        {
+            "/fine": {"post": {"requestBody": body, "responses": ok}},
+            "/broken": {"post": {"requestBody": body, "responses": ok}},
+        },
+    )
+    contract = contract_from_dict(document)
+    engine = Engine(contract, Settings())
+    assert engine.skipped_lines() == [
+        "<document> at /paths/~1broken/post: POST /broken is not served: TypeError: unhashable type: 'dict'"
+    ]
+    with Client(create_app(contract)) as client:
+        assert client.request("POST", "/fine", json=3).status_code == 200
+        answer = client.request("POST", "/broken", json=3)
+    assert answer.status_code == 501
+    assert "TypeError: unhashable type" in answer.json()["detail"]
