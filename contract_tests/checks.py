@@ -40,6 +40,7 @@ from contract_tests.gate import LAST_ANSWER, SENDER, NotSent
 from contract_tests.invariants import echo_violations, execution_violations
 from contract_tests.reproduce import answer_excerpt, curl_command
 from mock_server.contract import Operation
+from mock_server.refs import resolve
 
 Case = _Case[Any]
 CheckFunction = Callable[[CheckContext, Response, Case], "bool | None"]
@@ -348,12 +349,10 @@ def _deref(node: Any) -> Any:
     for _ in range(16):
         if contract is None or not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
             return node
-        target: Any = contract.document
-        for part in node["$ref"].lstrip("#").split("/")[1:]:
-            target = (
-                target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
-            )
-        node = target
+        try:
+            node = resolve(contract.document, node["$ref"])
+        except KeyError:
+            return None
     return None
 
 

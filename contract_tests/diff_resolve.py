@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from mock_server.errors import ContractError
-from mock_server.refs import TooDeep, ref_holders
+from mock_server.refs import TooDeep, ref_holders, resolve
 from mock_server.refs import pointer as ref_pointer
 
 _MAX_REF_CHAIN = 64
@@ -114,16 +114,10 @@ class Document:
         return str(self.root.get("openapi", "")).startswith("3.0")
 
     def lookup(self, pointer: str, at: str) -> Any:
-        node: Any = self.root
-        for raw in pointer.split("/")[1:] if pointer else []:
-            part = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                raise ContractError(self.source, f"$ref '#{pointer}' points nowhere", pointer=at)
-        return node
+        try:
+            return resolve(self.root, "#" + pointer, uri=False)
+        except KeyError:
+            raise ContractError(self.source, f"$ref '#{pointer}' points nowhere", pointer=at) from None
 
     def deref(self, node: Any, pointer: str) -> tuple[Any, str]:
         """Follow a chain of `$ref`s; returns the node reached and its own pointer."""

@@ -26,6 +26,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from mock_server.refs import resolve
+
 _TRUE = frozenset({"true", "1", "yes", "on", "t", "y"})
 _FALSE = frozenset({"false", "0", "no", "off", "f", "n"})
 _MAX_DEPTH = 64  # a document's own recursion, or a hostile value, stops here (taken as accepted)
@@ -52,13 +54,10 @@ class Lax:
             ref = schema["$ref"]
             if not ref.startswith("#"):
                 return {}  # another file: unknown, so anything goes
-            node: Any = self.root
-            for part in ref[1:].split("/")[1:]:
-                part = part.replace("~1", "/").replace("~0", "~")
-                if isinstance(node, Mapping) and part in node:
-                    node = node[part]
-                else:
-                    return {}
+            try:
+                node: Any = resolve(self.root, ref)
+            except KeyError:
+                return {}
             if len(schema) > 1:  # 3.1: siblings of $ref apply too
                 node = {"allOf": [node, {k: v for k, v in schema.items() if k != "$ref"}]}
             schema = node

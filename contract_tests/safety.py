@@ -26,6 +26,7 @@ from urllib.parse import parse_qsl
 
 from contract_tests.lax import Lax
 from mock_server.contract import Contract, Operation
+from mock_server.refs import resolve
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -141,9 +142,8 @@ def _deref(document: Mapping[str, Any], node: Any) -> Any:
     for _ in range(32):
         if not (isinstance(node, Mapping) and isinstance(node.get("$ref"), str)):
             return node
-        target: Any = document
-        for part in node["$ref"].lstrip("#").split("/")[1:]:
-            part = part.replace("~1", "/").replace("~0", "~")
-            target = target.get(part) if isinstance(target, Mapping) else None
-        node = target
+        try:
+            node = resolve(document, node["$ref"])
+        except KeyError:
+            return None
     return None

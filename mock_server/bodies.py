@@ -33,6 +33,7 @@ import yaml
 from mock_server.generation import Generator
 from mock_server.negotiation import essence
 from mock_server.parameters import kind_of, scalar
+from mock_server.refs import schema_at
 from mock_server.validation import MAX_DEPTH, ErrorList, Loc, error
 
 YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"})
@@ -88,11 +89,11 @@ def body_reader(
             return BodyReader(media_type, _WellFormed(), mapping.reader(schema)), unmapped
         return BodyReader(media_type, validator, mapping.reader(schema)), None
     if is_text(media_type):
-        kind = kind_of(generator.resolve(schema))
+        kind = kind_of(schema_at(generator.root, schema))
         if kind in ("object", "array"):
             return None, f"{kind} schema for text"
         return BodyReader(media_type, validator, _text_reader(kind), empty_is_a_value=True), None
-    if kind_of(generator.resolve(schema)) in ("object", "array"):
+    if kind_of(schema_at(generator.root, schema)) in ("object", "array"):
         return None, "a media type the mock does not read"  # (protobuf, msgpack, …)
     return None, None  # binary: `format: binary`, or no type at all
 
@@ -246,7 +247,7 @@ class _XmlMapping:
         self.generator = generator
 
     def resolve(self, schema: Any, depth: int = 0) -> dict[str, Any]:
-        resolved = self.generator.resolve(schema)
+        resolved = schema_at(self.generator.root, schema)
         if not isinstance(resolved, dict):
             return {}
         parts = resolved.get("allOf")

@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             contract = types.load_document(options, PROG)
             written = []
             if options.recordings is None or any(recognises(op) for op in contract.operations):
-                written += write_fixtures(contract, Path(options.out), seed=options.seed)
+                written += write_fixtures(contract, Path(options.out), seed=options.seed, warn=_warn)
             if options.recordings is not None:
                 written += write_recorded_fixtures(contract, Path(options.recordings), Path(options.out))
             for path in written:
@@ -240,6 +240,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _warn(line: str) -> None:
+    print(f"{PROG}: warning: {line}", file=sys.stderr)
 
 
 def serve_mock(options: argparse.Namespace) -> int:
@@ -282,6 +286,8 @@ def serve_mock(options: argparse.Namespace) -> int:
     try:
         contract = types.load_document(options, PROG)
         app = create_app(contract, settings=settings, watch=Path(options.spec) if options.watch else None)
+        for line in app.state.engine.skipped_lines():
+            _warn(line)
         limits = types.server_limits(options)
         sock = bind(options.host, options.port)
         port = sock.getsockname()[1]
@@ -428,6 +434,8 @@ def _example_curl(contract: Contract, base: str, key_arg: str) -> str:
                 else shlex.quote(f"{cred.name}: {value}"),
             ]
     if op.body is not None and op.body.schema is not None:
-        body: Any = Generator(contract.schema_root, optional=0.0).instance(op.body.schema, random.Random(1))
+        body: Any = Generator(
+            contract.schema_root, optional=0.0, lazy=True, compiler=contract.compiler
+        ).instance(op.body.schema, random.Random(1))
         parts += ["-H", shlex.quote("Content-Type: application/json"), "-d", shlex.quote(json.dumps(body))]
     return " ".join(parts)

@@ -122,6 +122,8 @@ class Contract:
     )
     # Problems served around (see structure.py); the CLIs print one line each.
     warnings: tuple[DocumentWarning, ...] = ()
+    # Operations that could not be read, and why (one line each): routed, answered 501 (engine.py).
+    skipped: dict[Operation, str] = field(default_factory=dict, repr=False)
     timings: dict[str, float] = field(default_factory=dict, repr=False)  # seconds per load phase
     files: tuple[str, ...] = ()  # the files read: the document, then those its $refs named
     # The one compiler of the document's schemas: every validator and generator check shares its
@@ -271,6 +273,7 @@ def _compile(
     clock.lap("compile operations")
     contract = Contract(source, document, schema_root, base_path, operations)
     contract.compiler = builder.compiler
+    contract.skipped = builder.skipped
     contract.warnings = tuple(warnings)
     by_path: dict[str, dict[str, Operation]] = {}
     for op in operations:
@@ -422,6 +425,7 @@ class _Builder:
         self.version = version
         self.schemes: dict[str, Any] = document.get("components", {}).get("securitySchemes", {})
         self.compiler = SchemaCompiler(schema_root)
+        self.skipped: dict[Operation, str] = {}
 
     def deref(self, node: Any, pointer: str) -> Any:
         # References were checked (they resolve, without cycles) before the builder runs.
@@ -446,7 +450,29 @@ class _Builder:
             shared = item.get("parameters") or []
             for method in methods(self.version):
                 if method in item:
-                    yield self.operation(path, method, self.deref(item[method], ""), shared)
+                    raw = self.deref(item[method], "")
+                    try:
+                        yield self.operation(path, method, raw, shared)
+                    except ContractError:
+                        raise
+                    except Exception as exc:  # whatever stops one operation must not stop the others
+                        yield self.placeholder(path, method, raw, exc)
+
+    def placeholder(self, path: str, method: str, raw: Any, exc: Exception) -> Operation:
+        """An operation that could not be read: still routed (its requests get a 501 that says
+        why), with nothing else of it kept."""
+        op = Operation(
+            method=method,
+            path=path,
+            operation_id=f"{method}_{path}",
+            parameters=(),
+            body=None,
+            responses={},
+            security=(),
+            raw=raw if isinstance(raw, dict) else {},
+        )
+        self.skipped[op] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return op
 
     def operation(self, path: str, method: str, op: dict[str, Any], shared: list[Any]) -> Operation:
         pointer = f"/paths/{escape(path)}/{method}"

@@ -37,15 +37,19 @@ from mock_server.forms import FormBody, form_body, is_form
 from mock_server.generation import Generator
 from mock_server.limits import BODY_TIMEOUT
 from mock_server.negotiation import accepts_content, choose, essence, is_json
-from mock_server.parameters import coercer, cookies, decoder, multi
+from mock_server.parameters import Coercer, Decoder, coercer, cookies, decoder, multi
 from mock_server.recordings import RECORDING_HEADER, load_recordings
+from mock_server.refs import escape, follow
 from mock_server.rendering import render
 from mock_server.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
-from mock_server.selection import MISSING, Media, Response, Responses, deref, static_value
+from mock_server.selection import MISSING, Media, Response, Responses, static_value
 from mock_server.selection import build as build_responses
 from mock_server.validation import ErrorList, Loc, compile_validator, error, parse_json, unicode_errors
 
 DEV_KEY = "meibel-mock-key"
+# Up to this many operations, every answer's generator is compiled at start-up; beyond (Graph's
+# thousands), each on its first use: compiling them all took longer than the document's loading.
+EAGER_OPERATIONS = 1000
 MiB = 1024 * 1024
 
 
@@ -129,32 +133,25 @@ class Engine:
     def __init__(self, contract: Contract, settings: Settings) -> None:
         self.contract = contract
         self.settings = settings
-        self.generator = Generator(contract.schema_root, compiler=contract.compiler)
-        self.domains = {
-            op: BatchExecutions(op, self.generator) for op in contract.operations if recognises(op)
-        }
+        large = len(contract.operations) > EAGER_OPERATIONS
+        self.generator = Generator(contract.schema_root, compiler=contract.compiler, lazy=large)
         self.check_scenario(settings.scenario)
         self._keys = [key.encode() for key in settings.accepted_keys]
-        self._coercers = {
-            id(p): coercer(p.schema, self.generator, p.validator.is_valid)
-            for op in contract.operations
-            for p in op.parameters
-        }
-        self._decoders = {
-            id(p): decoder(
-                _raw_parameter(contract.document, op, p.name, p.location), p.schema, self.generator
-            )
-            for op in contract.operations
-            for p in op.parameters
-        }
+        self.domains: dict[Operation, BatchExecutions] = {}
+        self._coercers: dict[int, Coercer] = {}
+        self._decoders: dict[int, Decoder] = {}
+        self._responses: dict[Operation, Responses] = {}
+        self._forms: dict[Operation, dict[str, FormBody]] = {}
+        # Operations that could not be prepared, and why (one line each): the others are served.
+        self.skipped: dict[Operation, str] = dict(contract.skipped)
         openapi30 = str(contract.document.get("openapi", "")).startswith("3.0")
-        self._responses = {
-            op: build_responses(
-                contract.document, op.raw.get("responses"), self.generator, openapi30=openapi30
-            )
-            for op in contract.operations
-            if op not in self.domains
-        }
+        for op in contract.operations:
+            if op in self.skipped:
+                continue
+            try:
+                self._prepare(op, openapi30)
+            except Exception as exc:  # whatever stops one operation must not stop the others
+                self.skipped[op] = f"{type(exc).__name__}: {exc}".splitlines()[0]
         schemes = (contract.document.get("components") or {}).get("securitySchemes") or {}
         self._basic = {
             name
@@ -170,20 +167,20 @@ class Engine:
             and scheme.get("type") == "http"
             and str(scheme.get("scheme", "")).lower() not in ("basic", "bearer")
         }
-        self._forms = {
-            op: {essence(m): f for m, f in _form_bodies(contract, op, self.generator, openapi30).items()}
-            for op in contract.operations
-            if op not in self.domains and op.body is not None
-        }
         # YAML, XML and text bodies, by operation and media type (bodies.py); and the operations
         # whose bodies of some media type are not checked against the schema, for the banner.
         self._readers: dict[Operation, dict[str, BodyReader]] = {}
         self.unchecked: list[str] = []
         for op in contract.operations:
-            if op.body is not None and op not in self.domains:
+            if op.body is None or op in self.domains or op in self.skipped:
+                continue
+            try:
                 readers = _body_readers(contract, op, self.generator, openapi30, self.unchecked)
-                if readers:
-                    self._readers[op] = readers
+            except Exception as exc:  # as in _prepare: one operation, not the document
+                self.skipped[op] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                continue
+            if readers:
+                self._readers[op] = readers
         self._fits: dict[int, Any] = {}  # id(Media) -> a validator of its schema, built on first use
         self.recordings = (
             load_recordings(Path(settings.recordings), contract, match=settings.match)
@@ -191,6 +188,46 @@ class Engine:
             else None
         )
         self.reset()
+
+    def _prepare(self, op: Operation, openapi30: bool) -> None:
+        """Everything `op` needs per request, built once; nothing is kept of an operation that fails."""
+        contract, root = self.contract, self.contract.schema_root
+        domain = BatchExecutions(op, self.generator, root) if recognises(op) else None
+        coercers = {id(p): coercer(p.schema, root, p.validator.is_valid) for p in op.parameters}
+        decoders = {
+            id(p): decoder(_raw_parameter(contract.document, op, p.name, p.location), p.schema, root)
+            for p in op.parameters
+        }
+        if domain is None:
+            responses = build_responses(
+                contract.document,
+                op.raw.get("responses"),
+                self.generator,
+                openapi30=openapi30,
+                schema_root=root,
+                lazy=self.generator.lazy,
+            )
+            forms = (
+                {essence(m): f for m, f in _form_bodies(contract, op, openapi30).items()}
+                if op.body is not None
+                else None
+            )
+        self._coercers.update(coercers)
+        self._decoders.update(decoders)
+        if domain is not None:
+            self.domains[op] = domain
+            return
+        self._responses[op] = responses
+        if forms is not None:
+            self._forms[op] = forms
+
+    def skipped_lines(self) -> list[str]:
+        """One line per operation not served: which, and why."""
+        return [
+            f"{self.contract.source} at /paths/{escape(op.path)}/{op.method}: "
+            f"{op.method.upper()} {op.path} is not served: {why}"
+            for op, why in self.skipped.items()
+        ]
 
     def reset(self, *, seed: int | None = None) -> None:
         """Back to the state at start-up: the seed's sequence, the default scenario. `seed`:
@@ -249,6 +286,8 @@ class Engine:
 
     def validation_errors(self, op: Operation, request: Request) -> ErrorList:
         """What the request breaks in the document, as a 422 would list it (no auth check)."""
+        if op in self.skipped:
+            return []
         _, body_errors = self._body(op, request)
         if body_errors and body_errors[0]["type"] == "json_invalid":
             return body_errors
@@ -274,7 +313,14 @@ class Engine:
     # --- operations without the domain layer: answers in the document's own shapes ----------------
 
     def _respond_generic(self, op: Operation, request: Request, prefer: dict[str, str]) -> Answer:
-        table = self._responses[op]
+        table = self._responses.get(op)
+        if table is None:  # an operation that could not be prepared (said at start-up)
+            return Answer(
+                501,
+                {
+                    "detail": f"{op.method.upper()} {op.path} is not served by the mock: {self.skipped.get(op, '')}"
+                },
+            )
         content_type = request.headers.get("content-type", "")
         if request.body and (op.body is None or not accepts_content(op.body.media_types, content_type)):
             return self._unsupported(table, request, op)
@@ -639,19 +685,19 @@ def _basic_password(header: str) -> str:
     return decoded.partition(":")[2]
 
 
-def _form_bodies(
-    contract: Contract, op: Operation, generator: Generator, openapi30: bool
-) -> dict[str, FormBody]:
-    body = deref(contract.document, op.raw.get("requestBody"))
+def _form_bodies(contract: Contract, op: Operation, openapi30: bool) -> dict[str, FormBody]:
+    body = follow(contract.document, op.raw.get("requestBody"))
     content = body.get("content") if isinstance(body, Mapping) else None
     out = {}
     for media_type, media in (content or {}).items():
-        schema = deref(contract.document, media).get("schema") if isinstance(media, Mapping) else None
+        schema = follow(contract.document, media).get("schema") if isinstance(media, Mapping) else None
         if is_form(str(media_type)) and isinstance(schema, Mapping):
             schema = openapi30_to_json_schema(schema) if openapi30 else schema
             validator = compile_validator(schema, contract.schema_root, compiler=contract.compiler)
-            encoding = deref(contract.document, media).get("encoding")
-            out[str(media_type)] = form_body(str(media_type), schema, validator, generator, encoding)
+            encoding = follow(contract.document, media).get("encoding")
+            out[str(media_type)] = form_body(
+                str(media_type), schema, validator, contract.schema_root, encoding
+            )
     return out
 
 
@@ -660,13 +706,13 @@ def _body_readers(
 ) -> dict[str, BodyReader]:
     """The readers of the operation's YAML, XML and text bodies; what cannot be checked is
     added to `unchecked` ("POST /pets (application/xml: oneOf)")."""
-    body = deref(contract.document, op.raw.get("requestBody"))
+    body = follow(contract.document, op.raw.get("requestBody"))
     content = body.get("content") if isinstance(body, Mapping) else None
     out = {}
     for media_type, media in (content or {}).items():
         if is_json_media_type(str(media_type)) or is_form(str(media_type)):
             continue
-        schema = deref(contract.document, media).get("schema") if isinstance(media, Mapping) else None
+        schema = follow(contract.document, media).get("schema") if isinstance(media, Mapping) else None
         if not isinstance(schema, Mapping):
             continue
         schema = openapi30_to_json_schema(schema) if openapi30 else schema
@@ -681,10 +727,10 @@ def _body_readers(
 
 def _raw_parameter(document: Mapping[str, Any], op: Operation, name: str, location: str) -> Mapping[str, Any]:
     """The parameter as the document writes it (style, explode, content), operation's over path's."""
-    item = deref(document, (document.get("paths") or {}).get(op.path) or {})
+    item = follow(document, (document.get("paths") or {}).get(op.path) or {})
     candidates = [*(op.raw.get("parameters") or []), *((item or {}).get("parameters") or [])]
     for candidate in candidates:
-        found = deref(document, candidate)
+        found = follow(document, candidate)
         if isinstance(found, Mapping) and found.get("name") == name and found.get("in") == location:
             return found
     return {"name": name, "in": location}

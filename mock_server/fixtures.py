@@ -9,6 +9,7 @@ With recordings (`--recordings DIR`), each recorded JSON answer is a fixture too
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,14 @@ from mock_server.recordings import load_recordings
 from mock_server.scenarios import SCENARIOS
 
 
-def write_fixtures(contract: Contract, out: Path, *, seed: int = 0) -> list[Path]:
+def write_fixtures(
+    contract: Contract, out: Path, *, seed: int = 0, warn: Callable[[str], None] | None = None
+) -> list[Path]:
+    """`warn`: told one line per operation the mock could not prepare (the others are written)."""
     engine = Engine(contract, Settings(seed=seed))
+    for line in engine.skipped_lines():
+        if warn is not None:
+            warn(line)
     if not engine.domains:
         raise UsageError(f"{contract.source} has no createExecution operation to write scenarios for")
     try:

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl, unquote_plus
 
-from mock_server.generation import Generator
 from mock_server.negotiation import essence
 from mock_server.parameters import Coercer, coercer, kind_of
+from mock_server.refs import schema_at
 from mock_server.validation import ErrorList, SchemaValidator, error
 
 FORM = "application/x-www-form-urlencoded"
@@ -68,13 +69,13 @@ class FormBody:
 
 
 def form_body(
-    media_type: str, schema: Any, validator: SchemaValidator, generator: Generator, encoding: Any = None
+    media_type: str, schema: Any, validator: SchemaValidator, root: Mapping[str, Any], encoding: Any = None
 ) -> FormBody:
-    resolved = generator.resolve(schema)
+    """`root`: what the schema's references name (the document's normalized schemas)."""
+    resolved = schema_at(root, schema)
     properties = resolved.get("properties") or {} if isinstance(resolved, dict) else {}
     fields = {
-        str(name): (kind_of(generator.resolve(sub)), _field(sub, generator))
-        for name, sub in properties.items()
+        str(name): (kind_of(schema_at(root, sub)), _field(sub, root)) for name, sub in properties.items()
     }
     unreserved = frozenset(
         str(name)
@@ -106,9 +107,9 @@ def is_form(media_type: str) -> bool:
     return essence(media_type) in (FORM, MULTIPART)
 
 
-def _field(schema: Any, generator: Generator) -> Coercer:
-    base = coercer(schema, generator)
-    kind = kind_of(generator.resolve(schema))
+def _field(schema: Any, root: Mapping[str, Any]) -> Coercer:
+    base = coercer(schema, root)
+    kind = kind_of(schema_at(root, schema))
 
     def convert(raw: Any) -> tuple[Any, tuple[str, str] | None]:
         if isinstance(raw, _Json):

@@ -6,69 +6,23 @@ it is given, so the output is a pure function of that generator's state.
 
 from __future__ import annotations
 
-import base64
 import json
 import random
-import re
-import string
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import jsonschema_rs
 
-from mock_server.lru import ByteLRU
-from mock_server.patterns import python_pattern
+from mock_server.refs import reachable, resolve, schema_at
+from mock_server.scalars import WORDS, Gen, iso, number_gen, random_uuid, string_gen
 from mock_server.validation import SchemaCompiler
 
-try:  # the regex parser moved in 3.11; both spellings are stdlib
-    import re._parser as sre_parse  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover
-    import sre_parse  # type: ignore[no-redef,unused-ignore]
+__all__ = ["Gen", "Generator", "SchemaTooLarge", "iso", "random_uuid"]  # iso, random_uuid: as before
 
-Gen = Callable[[random.Random, int], Any]
 MAX_DEPTH = 5  # below this, optional parts are left out so recursive schemas end
-_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-_WORDS = ("alpha", "delta", "orbit", "cedar", "harbor", "quartz", "lumen", "maple", "signal", "vector")
 
 
-def iso(moment: datetime) -> str:
-    """`2026-03-04T05:06:07.891Z`: UTC, milliseconds cut (not rounded), as the service writes them."""
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    # An answer writes up to two of these, and formatting six fields took a fifth of the time of
-    # a remembered request's answer: the text down to the second is kept (a clock's seconds repeat
-    # from one answer to the next), and the milliseconds are looked up.
-    since = moment - _UNIX
-    second = since.days * 86400 + since.seconds
-    text = _SECONDS.get(second)
-    if text is None:
-        if len(_SECONDS) >= _SECONDS_KEPT:
-            _SECONDS.clear()
-        text = _SECONDS[second] = "%04d-%02d-%02dT%02d:%02d:%02d" % (  # noqa: UP031 - the fastest spelling
-            moment.year,
-            moment.month,
-            moment.day,
-            moment.hour,
-            moment.minute,
-            moment.second,
-        )
-    return text + _MILLISECONDS[since.microseconds // 1000]
-
-
-_UNIX = datetime(1970, 1, 1, tzinfo=UTC)
-_SECONDS: dict[int, str] = {}
-_SECONDS_KEPT = 4096  # of ~130 bytes each (key, text, slot): about half a MiB at most
-_MILLISECONDS = tuple(f".{ms:03d}Z" for ms in range(1000))
-_UUID4_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
-
-
-def random_uuid(rng: random.Random) -> str:
-    # A version-4 UUID of 128 drawn bits, spelled out on the hex digits (cheaper than masking the
-    # integer): the version digit is 4, the variant digit keeps its two low bits under the bits 10.
-    h = rng.getrandbits(128).to_bytes(16).hex()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_UUID4_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+class SchemaTooLarge(ValueError):
+    """A schema whose generator would not fit in memory (`compile` stops, it does not hang)."""
 
 
 class Generator:
@@ -86,13 +40,30 @@ class Generator:
         optional: float = 0.7,
         response: bool = True,
         compiler: SchemaCompiler | None = None,
+        lazy: bool = False,
     ) -> None:
         self.root = root
+        # `lazy`: what a `$ref` names is compiled when first drawn from, not with the schema that
+        # names it (a large document's types reach thousands of others, most never drawn).
+        self.lazy = lazy
+        self._later: dict[int, list[Gen]] = {}
+        self._keep: list[Any] = []  # the targets `_later` is keyed by, kept alive
         # Checks compile against the document's shared components, never a copy of them per schema.
         self.compiler = compiler or SchemaCompiler(root)
         self.optional = optional  # the chance that an optional property is present
         self.response = response
-        self._refs: dict[str, Gen] = {}
+        # Every schema object is compiled once (keyed by identity, the object kept alive with its
+        # generator): a recursive schema meets itself again and gets the generator being built,
+        # through a cell filled when it is done. Reference targets are the document's own
+        # objects, so a `$ref` (with siblings or not) costs one compilation, however often named.
+        self._compiled: dict[int, tuple[Any, Gen]] = {}
+        self._merges: dict[int, tuple[Any, dict[str, Any] | None]] = {}  # by identity, as _compiled
+        self._pending: list[tuple[Any, list[Gen]]] = []  # deferred past _COMPILE_DEPTH, drained in a loop
+        self._open: dict[int, list[Gen] | None] = {}  # being compiled: the cell a recursive use made
+        self._added: list[int] = []  # compiled by the compile() call under way (undone if it fails)
+        self._depth = 0  # how many compilations are open on the stack
+        self._made = 0  # how many of them compile a conjunction the generator made (`_Made`)
+        self._hops = 0  # how many cells (recursion) are open on the stack while generating
         self._hidden: set[str] = set()  # writeOnly (or readOnly) names left out: excused from `required`
         self._budget: int | None = None  # draws left for checked schemas in this instance (None: idle)
 
@@ -100,15 +71,125 @@ class Generator:
         return self.compile(schema)(rng, 0)
 
     def compile(self, schema: Any) -> Gen:
+        """The generator of `schema`. Iterative at heart: past a few dozen nested schemas, the
+        rest is compiled by a loop here rather than by deeper calls (a chain of thousands of
+        references costs no stack), and a schema that contains itself is compiled once."""
+        if self._depth:
+            return self._compile(schema)
+        try:
+            gen = self._compile(schema)
+            for _ in range(_MAX_DEFERRED):
+                if not self._pending:
+                    self._added.clear()
+                    return gen
+                pending, cell = self._pending.pop()
+                cell[0] = self._compile_one(pending)
+            raise SchemaTooLarge(f"a schema that unfolds into more than {_MAX_DEFERRED} nested schemas")
+        except BaseException:
+            for key in self._added:  # nothing half-built stays for the next schema to meet
+                self._compiled.pop(key, None)
+            self._added.clear()
+            raise
+        finally:
+            self._pending.clear()
+            self._open.clear()
+            self._depth = self._made = 0
+
+    def _compile(self, schema: Any) -> Gen:
         if not isinstance(schema, dict) or not schema:
-            return lambda rng, depth: None if schema is False else rng.choice(_WORDS)
+            return lambda rng, depth: None if schema is False else rng.choice(WORDS)
+        key = id(schema)
+        found = self._compiled.get(key)
+        if found is not None:
+            return found[1]
+        if key in self._open:  # being compiled further up the stack: a recursive schema
+            cell = self._open[key]
+            if cell is None:
+                cell = self._open[key] = [_unfinished]
+            return self._cell(cell)
+        self._added.append(key)
+        if self._depth >= _COMPILE_DEPTH:
+            cell = [_unfinished]
+            gen = self._cell(cell)
+            self._compiled[key] = (schema, gen)
+            self._pending.append((schema, cell))
+            return gen
+        made = type(schema) is _Made
+        if made and self._made >= _MAX_MADE:
+            # Past the bound, a conjunction is drawn from its last part as written (the nearest
+            # word, a reference compiled once); the checks against the whole still apply above.
+            parts = schema.get("allOf")
+            last = parts[-1] if isinstance(parts, list) and parts else None
+            return self._compile(last) if isinstance(last, dict) else _nothing
+        self._open[key] = None
+        self._depth += 1
+        self._made += made
+        try:
+            gen = self._compile_one(schema)
+        finally:
+            self._depth -= 1
+            self._made -= made
+            cell = self._open.pop(key, None)
+        if cell is not None:
+            cell[0] = gen
+        self._compiled[key] = (schema, gen)
+        return gen
+
+    def _cell(self, cell: list[Gen]) -> Gen:
+        """A generator that calls the one in `cell` (filled later). Recursion at generation time
+        goes through cells only; past _MAX_HOPS of them on the stack or _MAX_INSTANCE_DEPTH
+        levels of the instance, or should the stack run
+        out all the same, that part of the instance is left empty (null) rather than the answer lost."""
+
+        def later(rng: random.Random, depth: int) -> Any:
+            if self._hops >= _MAX_HOPS or depth >= _MAX_INSTANCE_DEPTH:
+                return None
+            self._hops += 1
+            try:
+                return cell[0](rng, depth)
+            except RecursionError:
+                return None
+            finally:
+                self._hops -= 1
+
+        return later
+
+    def _compile_one(self, schema: dict[str, Any]) -> Gen:
         if "$ref" in schema and len(schema) == 1:
-            return self._ref(schema["$ref"])
+            target = self._target(schema)
+            return self._on_first_use(target) if self.lazy else self._compile(target)
         merged = self._merge_all_of(schema)
         gen = self._compile_merged(merged if merged is not None else _without(schema, "allOf"))
         if _combines(schema) or (merged is not None and _combines(merged)):
             return self._checked(schema, gen)
         return gen
+
+    def _on_first_use(self, target: Any) -> Gen:
+        """The generator of a reference's target, compiled when first drawn from (`lazy`)."""
+        found = self._compiled.get(id(target))
+        if found is not None:
+            return found[1]
+        cell = self._later.get(id(target))
+        if cell is None:
+            cell = self._later[id(target)] = [_unfinished]
+
+            def first(rng: random.Random, depth: int) -> Any:
+                cell[0] = self.compile(target)
+                return cell[0](rng, depth)
+
+            cell[0] = first
+            self._keep.append(target)
+        return self._cell(cell)
+
+    def _target(self, schema: dict[str, Any]) -> Any:
+        """What a lone `$ref` names, through aliases: the document's own object (one with
+        siblings of its `$ref` is compiled as it stands: a conjunction)."""
+        target = resolve(self.root, schema["$ref"])
+        for _ in range(_MAX_ALIASES):
+            if not (isinstance(target, dict) and "$ref" in target and len(target) == 1):
+                return target
+            target = resolve(self.root, target["$ref"])
+        raise KeyError(schema["$ref"])  # a cycle of aliases (the loader refuses them)
 
     def _compile_merged(self, schema: dict[str, Any]) -> Gen:
         if "const" in schema:
@@ -120,6 +201,11 @@ class Generator:
         for key in ("anyOf", "oneOf"):
             if key in schema:
                 sibling = _without(schema, key)
+                if all(k in _ANNOTATIONS or str(k)[:2] == "x-" for k in sibling):
+                    # Words about the value (a description…) say nothing about which values: each
+                    # branch is compiled as written, a `$ref` once for all (merged into every
+                    # annotated use of it, a recursive schema unfolded without end).
+                    sibling = {}
                 branches = []
                 for branch in schema[key]:
                     if not isinstance(branch, dict):
@@ -131,7 +217,7 @@ class Generator:
                 return self._choice(branches or [_without(sibling, "type")])
         kind = schema.get("type")
         if isinstance(kind, list):
-            return self._choice([{**schema, "type": k} for k in kind])
+            return self._choice([_Made(schema, type=k) for k in kind])
         if kind is None:
             kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
         return self._typed(schema, kind)
@@ -141,6 +227,14 @@ class Generator:
 
         def valid(value: Any) -> bool:
             if not built:
+                if (
+                    self.lazy
+                    and reachable(self.root, schema, _CHECKED_REFS, self.compiler.large) >= _CHECKED_REFS
+                ):
+                    # A check that reaches much of a large document builds a validator of it all
+                    # (seconds, and the document again in memory): the merged form is trusted.
+                    built.append(None)
+                    return True
                 try:
                     built.append(self.compiler.checker(schema))
                 except (ValueError, TypeError, jsonschema_rs.ReferencingError):
@@ -176,26 +270,25 @@ class Generator:
 
         return checked
 
-    def _ref(self, ref: str) -> Gen:
-        if ref not in self._refs:
-            self._refs[ref] = lambda rng, depth: None  # recursion placeholder, replaced below
-            self._refs[ref] = self.compile(self.resolve({"$ref": ref}))
-        return lambda rng, depth: self._refs[ref](rng, depth)
-
-    def resolve(self, schema: Any) -> Any:
-        while isinstance(schema, dict) and "$ref" in schema:
-            target: Any = self.root
-            for part in str(schema["$ref"]).lstrip("#/").split("/"):
-                target = target[part.replace("~1", "/").replace("~0", "~")]
-            rest = _without(schema, "$ref")
-            schema = {**target, **rest} if rest and isinstance(target, dict) else target
-        return schema
-
     def _merge_all_of(self, schema: dict[str, Any], depth: int = 0) -> dict[str, Any] | None:
         """The conjunction of `allOf` (and of a `$ref` with its siblings) as one schema; None when
         its parts contradict each other (no instance can be generated from the merged form)."""
         if ("allOf" not in schema and "$ref" not in schema) or depth > 20:
             return schema
+        key = id(schema)
+        known = self._merges.get(key)
+        if known is not None:  # merged before, or being merged (a schema in its own allOf): as it is
+            return known[1]
+        self._merges[key] = (schema, schema)
+        try:
+            merged = self._merge_parts(schema, depth)
+        except BaseException:
+            del self._merges[key]
+            raise
+        self._merges[key] = (schema, merged)
+        return merged
+
+    def _merge_parts(self, schema: dict[str, Any], depth: int) -> dict[str, Any] | None:
         parts: list[Any] = list(schema.get("allOf", []))
         rest = _without(schema, "allOf")
         if "$ref" in rest:
@@ -204,7 +297,7 @@ class Generator:
         parts.append(rest)
         merged: dict[str, Any] | None = {}
         for part in parts:
-            part = self.resolve(part)
+            part = schema_at(self.root, part)
             part = self._merge_all_of(part, depth + 1) if isinstance(part, dict) else {}
             if part is None or merged is None:
                 return None
@@ -212,7 +305,7 @@ class Generator:
         return merged
 
     def _choice(self, branches: list[Any]) -> Gen:
-        gens = [self.compile(b) for b in branches]
+        gens = [self._compile(b) for b in branches]
         null = [
             g for b, g in zip(branches, gens, strict=True) if isinstance(b, dict) and b.get("type") == "null"
         ]
@@ -234,7 +327,7 @@ class Generator:
         if kind == "object":
             return self._object(schema)
         if kind == "array":
-            items = self.compile(schema.get("items", {}))
+            items = self._compile(schema.get("items", {}))
             low = int(schema.get("minItems", 0))
             high = int(schema.get("maxItems", low + 3))
             unique = schema.get("uniqueItems") is True
@@ -257,9 +350,9 @@ class Generator:
 
             return array
         if kind == "string":
-            return _string(schema)
+            return string_gen(schema)
         if kind in ("integer", "number"):
-            return _number(schema, kind == "integer")
+            return number_gen(schema, kind == "integer")
         if kind == "boolean":
             return lambda rng, depth: rng.random() < 0.5
         return lambda rng, depth: None
@@ -268,18 +361,18 @@ class Generator:
         hidden_key = "writeOnly" if self.response else "readOnly"
         props = []
         for name, sub in (schema.get("properties") or {}).items():
-            if _flag(self.resolve(sub), hidden_key):
+            if _flag(schema_at(self.root, sub), hidden_key):
                 self._hidden.add(name)  # never sent in this direction, even when required
                 continue
-            props.append((name, self.compile(sub)))
+            props.append((name, self._compile(sub)))
         required = set(schema.get("required") or []) - {
             name
             for name, sub in (schema.get("properties") or {}).items()
-            if _flag(self.resolve(sub), hidden_key)
+            if _flag(schema_at(self.root, sub), hidden_key)
         }
         extra = schema.get("additionalProperties")
         free_form = not props and not schema.get("properties") and extra is not False
-        extra_gen = self.compile(extra) if isinstance(extra, dict) and extra else None
+        extra_gen = self._compile(extra) if isinstance(extra, dict) and extra else None
 
         def obj(rng: random.Random, depth: int) -> dict[str, Any]:
             out = {}
@@ -287,16 +380,37 @@ class Generator:
                 if name in required or (depth < MAX_DEPTH and rng.random() < self.optional):
                     out[name] = gen(rng, depth + 1)
             for name in required - out.keys():
-                out[name] = rng.choice(_WORDS)
+                out[name] = rng.choice(WORDS)
             if free_form and depth < MAX_DEPTH and self.optional:
                 for _ in range(rng.randint(0, 2)):
-                    out[rng.choice(_WORDS)] = extra_gen(rng, depth + 1) if extra_gen else rng.choice(_WORDS)
+                    out[rng.choice(WORDS)] = extra_gen(rng, depth + 1) if extra_gen else rng.choice(WORDS)
             return out
 
         return obj
 
 
-PATTERN_MAX_LENGTH = 1024  # what a pattern without maxLength may give: its repeats are bounded anyway
+_ANNOTATIONS = frozenset(
+    {"description", "title", "$comment", "examples", "example", "default", "deprecated", "externalDocs"}
+)
+_CHECKED_REFS = 64  # references a checked schema of a `lazy` generator may reach (see `_checked`)
+_MAX_MADE = 3  # conjunctions made by the generator, compiled within one another
+_COMPILE_DEPTH = 24  # nested compilations before the rest is deferred to compile()'s loop
+_MAX_HOPS = 48  # recursive uses open at once while generating one instance
+_MAX_INSTANCE_DEPTH = 64  # levels of objects and arrays (JSON encoders stop at 255)
+_MAX_DEFERRED = 200_000  # schemas compiled by one compile() call's loop
+_MAX_ALIASES = (
+    1000  # a `$ref` to a `$ref` to …  # levels of objects and arrays in one instance, required ones included
+)
+
+
+def _nothing(rng: random.Random, depth: int) -> Any:
+    return None
+
+
+def _unfinished(rng: random.Random, depth: int) -> Any:  # pragma: no cover - filled before any use
+    raise AssertionError("a generator used before it was compiled")
+
+
 CHECK_TRIES = 24  # draws of one checked schema
 CHECK_BUDGET = 2000  # draws of all checked schemas within one instance
 _LOWER = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
@@ -334,9 +448,17 @@ def _types(kind: Any) -> set[str] | None:
     return None
 
 
+class _Made(dict[str, Any]):
+    """A schema the generator made (a conjunction), not one the document wrote. Conjunctions of
+    references can unfold into new ones without end (two `anyOf`s of recursive types make their
+    product, whose properties make theirs…): how many are open on the stack is bounded."""
+
+    __slots__ = ()
+
+
 def _conjoin(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
     """Two schemas that must both hold, as one; None when they plainly contradict (types, enums)."""
-    out = dict(a)
+    out = _Made(a)
     for key, value in b.items():
         if key not in out:
             out[key] = value
@@ -347,7 +469,7 @@ def _conjoin(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
         if key == "properties" and isinstance(mine, dict) and isinstance(value, dict):
             props = dict(mine)
             for name, sub in value.items():
-                props[name] = {"allOf": [props[name], sub]} if name in props and props[name] != sub else sub
+                props[name] = _Made(allOf=[props[name], sub]) if name in props and props[name] != sub else sub
             out[key] = props
         elif key == "required" and isinstance(mine, list) and isinstance(value, list):
             out[key] = list(dict.fromkeys([*mine, *value]))
@@ -384,7 +506,7 @@ def _conjoin(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any] | None:
             and isinstance(mine, dict)
             and isinstance(value, dict)
         ):
-            out[key] = {"allOf": [mine, value]} if key != "not" else {"anyOf": [mine, value]}
+            out[key] = _Made(allOf=[mine, value]) if key != "not" else _Made(anyOf=[mine, value])
         elif key == "additionalProperties":
             out[key] = False if False in (mine, value) else mine
         elif key in ("anyOf", "oneOf", "allOf"):
@@ -400,211 +522,3 @@ def _is_number(value: Any) -> bool:
 
 def _without(schema: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k != key}
-
-
-def _string(schema: dict[str, Any]) -> Gen:
-    fmt = schema.get("format")
-    low = int(schema.get("minLength", 0))
-    high = int(schema.get("maxLength", max(low, 12)))
-    # A pattern says how long its strings are: 12, the default for plain text, refused every
-    # UUID-shaped sample (DigitalOcean's `^$|[0-9a-f]{8}…`) and kept the last, broken one.
-    patterned = int(schema.get("maxLength", max(low, PATTERN_MAX_LENGTH)))
-    if "x-patterns" in schema:
-        return _from_patterns(list(schema["x-patterns"]), low, patterned)
-    if "pattern" in schema:
-        return _from_pattern(schema["pattern"], low, patterned)
-    formats: dict[str, Gen] = {
-        "date-time": lambda rng, d: iso(_EPOCH + timedelta(seconds=rng.randint(0, 300 * 86400))),
-        "date": lambda rng, d: (_EPOCH + timedelta(days=rng.randint(0, 300))).date().isoformat(),
-        "time": lambda rng, d: f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z",
-        "uuid": lambda rng, d: random_uuid(rng),
-        "email": lambda rng, d: f"{rng.choice(_WORDS)}.{rng.randint(1, 99)}@example.com",
-        "uri": lambda rng, d: f"https://example.com/{rng.choice(_WORDS)}/{rng.randint(1, 999)}",
-        "url": lambda rng, d: f"https://example.com/{rng.choice(_WORDS)}/{rng.randint(1, 999)}",
-        "hostname": lambda rng, d: f"{rng.choice(_WORDS)}.example.com",
-        "ipv4": lambda rng, d: ".".join(str(rng.randint(1, 254)) for _ in range(4)),
-        "ipv6": lambda rng, d: "2001:db8::" + format(rng.randint(1, 0xFFFF), "x"),
-        "byte": lambda rng, d: base64.b64encode(rng.randbytes(rng.randint(1, 12))).decode(),
-    }
-    if fmt in formats:
-        return formats[fmt]
-
-    def text(rng: random.Random, depth: int) -> str:
-        word = f"{rng.choice(_WORDS)}-{rng.randint(1, 9999)}"
-        while len(word) < low:
-            word += rng.choice(string.ascii_lowercase)
-        return word[:high]
-
-    return text
-
-
-_FORMAT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1), "float": (-3.4e38, 3.4e38)}
-
-
-def _number(schema: dict[str, Any], integer: bool) -> Gen:
-    low = schema.get("minimum", schema.get("exclusiveMinimum", 0 if "maximum" not in schema else None))
-    high = schema.get("maximum", schema.get("exclusiveMaximum"))
-    if schema.get("format") in _FORMAT_RANGES:
-        floor, ceiling = _FORMAT_RANGES[schema["format"]]
-        low = None if low is None else max(low, floor)
-        high = None if high is None else min(high, ceiling)
-    if low is None:
-        low = (high or 0) - 1000
-    if high is None:
-        high = low + 1000
-    if "exclusiveMinimum" in schema:
-        low = schema["exclusiveMinimum"] + (1 if integer else 0.01)
-    if "exclusiveMaximum" in schema:
-        high = schema["exclusiveMaximum"] - (1 if integer else 0.01)
-    step = schema.get("multipleOf")
-    if integer:
-        lo, hi = int(-(-low // 1)), int(high // 1)
-        if step:
-            first, last = -(-lo // step), hi // step
-            return lambda rng, d: int(rng.randint(int(first), int(max(first, last))) * step)
-        return lambda rng, d: rng.randint(lo, max(lo, hi))
-    if step:
-        first, last = -(-low // step), high // step
-        exact = Decimal(str(step))  # k * 0.01 in floats drifts off the multiple; decimals do not
-        return lambda rng, d: float(rng.randint(int(first), int(max(first, last))) * exact)
-    return lambda rng, d: round(rng.uniform(low, high), 2) if high - low >= 0.02 else low
-
-
-def _from_pattern(written: str, low: int, high: int) -> Gen:
-    pattern = python_pattern(written) if isinstance(written, str) else None  # ECMA-262 → `re`
-    try:
-        if pattern is None:
-            raise re.error("no translation")
-        parsed = sre_parse.parse(pattern)
-        regex = re.compile(pattern)
-    except re.error:
-        return lambda rng, d: "x" * low
-
-    def gen(rng: random.Random, depth: int) -> str:
-        for _ in range(20):
-            emitted = _emit(parsed, rng)
-            candidate = _fit(emitted, pattern, low, rng)
-            if low <= len(candidate) <= high and regex.search(candidate):
-                return candidate
-            # Letters added where the pattern looked unanchored can break a branch anchored on its own
-            # (DigitalOcean's `^$|[0-9a-f]{8}…`: "" + "ap"); the sample as emitted may still fit.
-            if low <= len(emitted) <= high and regex.search(emitted):
-                return emitted
-        return candidate
-
-    return gen
-
-
-def _from_patterns(patterns: list[str], low: int, high: int) -> Gen:
-    """A string matching every pattern (an allOf of patterns): samples of each, joined, in an order
-    that puts `^`-anchored ones first and `$`-anchored ones last, tried until all match."""
-    written = patterns
-    translated = [python_pattern(p) if isinstance(p, str) else None for p in written]
-    patterns = [p for p in translated if p is not None]  # (one `re` cannot say is left to the validator)
-    if not patterns:
-        return lambda rng, d: "x" * low
-    try:
-        parsed = [sre_parse.parse(p) for p in patterns]
-        regexes = [re.compile(p) for p in patterns]
-    except re.error:
-        return _from_pattern(written[0], low, high)
-
-    def gen(rng: random.Random, depth: int) -> str:
-        candidate = ""
-        for attempt in range(60):
-            order = list(range(len(patterns)))
-            rng.shuffle(order)
-            order.sort(
-                key=lambda i: 0 if patterns[i].startswith("^") else 2 if patterns[i].endswith("$") else 1
-            )
-            if attempt % 2:  # one full sample alone, the others only checked
-                candidate = _emit(parsed[order[0]], rng)
-            else:
-                candidate = "".join(_emit(parsed[i], rng) for i in order)
-            candidate = _fit(candidate, "|".join(patterns), low, rng)
-            if low <= len(candidate) <= high and all(r.search(candidate) for r in regexes):
-                return candidate
-        return candidate
-
-    return gen
-
-
-def _fit(candidate: str, pattern: str, low: int, rng: random.Random) -> str:
-    """Letters added on a side the pattern does not anchor: to reach minLength, and a few at random
-    so that an unanchored pattern (`x$`) gives distinct strings (uniqueItems)."""
-    free_end, free_start = not pattern.endswith("$"), not pattern.startswith("^")
-    if not (free_end or free_start):
-        return candidate
-    extra = max(low - len(candidate), 0) + rng.randint(0, 3)
-    filler = "".join(rng.choice(string.ascii_lowercase) for _ in range(extra))
-    return candidate + filler if free_end else filler + candidate
-
-
-def _emit(parsed: Any, rng: random.Random) -> str:
-    out = []
-    for op, arg in parsed:
-        name = str(op)
-        if name == "LITERAL":
-            out.append(chr(arg))
-        elif name == "ANY":
-            out.append(rng.choice(string.ascii_letters))
-        elif name == "NOT_LITERAL":  # `[^/]`
-            out.append(rng.choice([c for c in string.ascii_letters if ord(c) != arg]))
-        elif name == "IN":
-            out.append(_emit_class(arg, rng))
-        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            lo, hi, sub = arg
-            hi = min(hi, lo + 4) if hi != sre_parse.MAXREPEAT else lo + 4
-            out.extend(_emit(sub, rng) for _ in range(rng.randint(lo, max(lo, hi))))
-        elif name == "SUBPATTERN":
-            out.append(_emit(arg[-1], rng))
-        elif name == "ATOMIC_GROUP":
-            out.append(_emit(arg, rng))
-        elif name == "BRANCH":
-            out.append(_emit(rng.choice(arg[1]), rng))
-        elif name == "CATEGORY":
-            out.append(_emit_class([(op, arg)], rng))
-    return "".join(out)
-
-
-# A class's characters, by the parsed class (the entry keeps it alive, so its id is not reused):
-# a pattern's class may be drawn from thousands of times (`^(?:[\p{L}]{1,5}\.){900}$`), and
-# listing a Unicode category's characters each time took minutes.
-_CLASSES: ByteLRU[int, tuple[Any, list[str]]] = ByteLRU(
-    max_entries=512, max_bytes=4 * 1024 * 1024, max_entry_bytes=1024 * 1024
-)
-
-
-def _emit_class(items: Any, rng: random.Random) -> str:
-    found = _CLASSES.get(id(items))
-    if found is None or found[0] is not items:
-        found = (items, _class_choices(items))
-        _CLASSES.put(id(items), found, 64 + 60 * len(found[1]))
-    return rng.choice(found[1])
-
-
-def _class_choices(items: Any) -> list[str]:
-    choices: list[str] = []
-    negate = False
-    for op, arg in items:
-        name = str(op)
-        if name == "NEGATE":
-            negate = True
-        elif name == "LITERAL":
-            choices.append(chr(arg))
-        elif name == "RANGE":
-            choices.extend(chr(c) for c in range(arg[0], min(arg[1], arg[0] + 64) + 1))
-        elif name == "CATEGORY":
-            category = str(arg)
-            if "DIGIT" in category:
-                choices.extend(string.digits if "NOT" not in category else string.ascii_letters)
-            elif "WORD" in category:
-                choices.extend(string.ascii_letters + string.digits + "_" if "NOT" not in category else "-.")
-            elif "SPACE" in category:
-                choices.extend(" " if "NOT" not in category else string.ascii_letters)
-    if negate:
-        excluded = set(choices)
-        choices = [c for c in string.ascii_letters + string.digits if c not in excluded]
-        if not choices:  # (`[^\p{L}\d]`: every letter and digit left out)
-            choices = [c for c in "-_.~ !" if c not in excluded]
-    return choices or ["x"]

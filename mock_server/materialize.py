@@ -12,11 +12,11 @@ much per field, and a request whose body is new pays it on every answer (bench/s
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.generation import Generator
+from mock_server.refs import follow, schema_at
 
 Shape = Callable[[Any], Any]
 
@@ -26,25 +26,42 @@ def identity(value: Any) -> Any:
 
 
 class Materializer:
-    def __init__(self, generator: Generator) -> None:
-        self.generator = generator
-        self._refs: dict[str, Shape] = {}
-        self._compiling: set[str] = set()
+    """`root`: what the schemas' references name (the document's normalized schemas)."""
+
+    def __init__(self, root: Mapping[str, Any]) -> None:
+        self.root = root
+        # Each schema object is compiled once, by identity (kept alive with its shape); one being
+        # compiled further up the stack (a recursive schema) is called through its entry when done.
+        self._compiled: dict[int, tuple[Any, Shape]] = {}
+        self._compiling: set[int] = set()
+        self._depth = 0
         self._models: dict[Shape, _Model] = {}  # the shapes of object schemas, and what they do
 
     def compile(self, schema: Any) -> Shape:
-        if isinstance(schema, dict) and set(schema) == {"$ref"}:
-            ref = schema["$ref"]
-            if ref in self._compiling:  # a recursive schema: what it will be, called when it is
-                return lambda value: self._refs[ref](value)
-            if ref not in self._refs:
-                self._compiling.add(ref)
-                try:
-                    self._refs[ref] = self.compile(self.generator.resolve(schema))
-                finally:
-                    self._compiling.discard(ref)
-            return self._refs[ref]
-        schema = self.generator.resolve(schema)
+        if not isinstance(schema, dict):
+            return identity
+        key = id(schema)
+        found = self._compiled.get(key)
+        if found is not None:
+            return found[1]
+        if key in self._compiling:  # a recursive schema: what it will be, called when it is
+            return lambda value: self._compiled[key][1](value)
+        if self._depth >= _MAX_DEPTH:
+            return identity  # values nested deeper are kept as sent (validated all the same)
+        self._compiling.add(key)
+        self._depth += 1
+        try:
+            shape = self._compile_one(schema)
+        finally:
+            self._depth -= 1
+            self._compiling.discard(key)
+        self._compiled[key] = (schema, shape)
+        return shape
+
+    def _compile_one(self, schema: dict[str, Any]) -> Shape:
+        if set(schema) == {"$ref"}:
+            return self.compile(follow(self.root, schema))
+        schema = schema_at(self.root, schema)
         if not isinstance(schema, dict):
             return identity
         branches = schema.get("anyOf") or schema.get("oneOf")
@@ -65,7 +82,7 @@ class Materializer:
         obj: Shape | None = None
         arr: Shape | None = None
         for branch in branches:
-            resolved = self.generator.resolve(branch)
+            resolved = schema_at(self.root, branch)
             if isinstance(resolved, dict) and resolved.get("type") != "null":
                 kind = "object" if "properties" in resolved else str(resolved.get("type", ""))
                 compiled = self.compile(branch)  # compiled even when unused: a `$ref` is remembered
@@ -98,14 +115,14 @@ class Materializer:
     def _model(self, schema: dict[str, Any]) -> Shape:
         fields = []
         for name, sub in schema["properties"].items():
-            resolved = self.generator.resolve(sub)
+            resolved = schema_at(self.root, sub)
             compiled = self.compile(sub)
             if isinstance(resolved, dict) and "default" in resolved:
                 fill = resolved["default"]
                 # defaults are mutable and the answer is the caller's to change
                 kind = ("copy" if fill else "empty") if isinstance(fill, dict | list) else "value"
                 fields.append(_Field(name, compiled, kind, fill))
-            elif _nullable(resolved, self.generator):
+            elif _nullable(resolved, self.root):
                 fields.append(_Field(name, compiled, "value", None))
             else:
                 fields.append(_Field(name, compiled, "", None))
@@ -134,6 +151,9 @@ class _Model:
 # How much of the models below a model is written into its own function (the rest is called):
 # calls cost as much as the fields they shape, and a document's models may nest deep or wide.
 _INLINE_DEPTH = 4
+# Schemas compiled within one another; a request's values nest at most 200 levels (validation.py)
+# and models rarely more than a dozen: values below this depth are kept as sent.
+_MAX_DEPTH = 64
 _INLINE_FIELDS = 200
 
 
@@ -207,11 +227,11 @@ class _Source:
 _ABSENT = object()
 
 
-def _nullable(schema: Any, generator: Generator) -> bool:
+def _nullable(schema: Any, root: Mapping[str, Any]) -> bool:
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
     if kind == "null" or (isinstance(kind, list) and "null" in kind):
         return True
     branches = schema.get("anyOf") or schema.get("oneOf") or []
-    return any(isinstance(b := generator.resolve(x), dict) and b.get("type") == "null" for x in branches)
+    return any(isinstance(b := schema_at(root, x), dict) and b.get("type") == "null" for x in branches)

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.generation import Generator
+from mock_server.refs import schema_at
 
 Coercer = Callable[[Any], "tuple[Any, tuple[str, str] | None]"]
 _DEFAULT_STYLE = {"query": "form", "cookie": "form", "path": "simple", "header": "simple"}
@@ -105,11 +105,12 @@ class Decoder:
         return parts[0]
 
 
-def decoder(raw: Mapping[str, Any], schema: Any, generator: Generator) -> Decoder:
+def decoder(raw: Mapping[str, Any], schema: Any, root: Mapping[str, Any]) -> Decoder:
+    """`root`: what the schema's references name (the document's normalized schemas)."""
     location = str(raw.get("in", "query"))
     style = str(raw.get("style") or _DEFAULT_STYLE.get(location, "form"))
     explode = raw.get("explode")
-    resolved = generator.resolve(schema)
+    resolved = schema_at(root, schema)
     content = raw.get("content")
     return Decoder(
         name=str(raw.get("name", "")),
@@ -162,15 +163,15 @@ def cookies(header: str) -> dict[str, str]:
     return out
 
 
-def kind_of(schema: Any) -> str:
-    if not isinstance(schema, dict):
+def kind_of(schema: Any, depth: int = 0) -> str:
+    if not isinstance(schema, dict) or depth > _MAX_DEPTH:
         return ""
     kind = schema.get("type")
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "")
     if kind is None:
         for branch in schema.get("anyOf") or schema.get("oneOf") or schema.get("allOf") or []:
-            found = kind_of(branch)
+            found = kind_of(branch, depth + 1)
             if found and found != "null":
                 return found
         if "properties" in schema:
@@ -190,25 +191,39 @@ _BOOLEAN = {
 }
 
 
-def coercer(schema: Any, generator: Generator, accepts: Callable[[Any], bool] | None = None) -> Coercer:
+# Parameter values are flat text: a form's object or array holds one level of values, a JSON
+# `content` value is not converted at all. Schemas nest deeper (and recursive ones without end);
+# below this depth, values are left as the text they arrived as, for validation to judge.
+_MAX_DEPTH = 8
+
+
+def coercer(
+    schema: Any, root: Mapping[str, Any], accepts: Callable[[Any], bool] | None = None, depth: int = 0
+) -> Coercer:
     """Parameters arrive as text: a converter the way pydantic's lax mode converts them for
     FastAPI, built once per parameter (arrays item by item, objects property by property).
+    `root`: what the schema's references name.
 
     A union of scalar types (`anyOf: [integer, string]`, `type: [integer, boolean]`) tries each
     branch's conversion in order: the first value `accepts` (the parameter's schema) takes,
     else the first that converts, so that its schema's errors are the ones reported."""
-    resolved = generator.resolve(schema)
-    kinds = _union_kinds(resolved, generator)
+    if depth > _MAX_DEPTH:
+        return _as_sent
+    resolved = schema_at(root, schema)
+    kinds = _union_kinds(resolved, root)
     if kinds is not None:
         return _union(kinds, accepts)
     kind = kind_of(resolved)
     items = (
-        coercer(resolved.get("items", {}), generator)
+        coercer(resolved.get("items", {}), root, depth=depth + 1)
         if kind == "array" and isinstance(resolved, dict)
         else None
     )
     fields = (
-        {name: coercer(sub, generator) for name, sub in (resolved.get("properties") or {}).items()}
+        {
+            name: coercer(sub, root, depth=depth + 1)
+            for name, sub in (resolved.get("properties") or {}).items()
+        }
         if kind == "object" and isinstance(resolved, dict)
         else {}
     )
@@ -240,7 +255,7 @@ def coercer(schema: Any, generator: Generator, accepts: Callable[[Any], bool] | 
 _SCALARS = frozenset({"string", "integer", "number", "boolean"})
 
 
-def _union_kinds(schema: Any, generator: Generator, depth: int = 0) -> list[str] | None:
+def _union_kinds(schema: Any, root: Mapping[str, Any], depth: int = 0) -> list[str] | None:
     """The scalar types a union allows, in the document's order (None: not such a union)."""
     if not isinstance(schema, dict) or depth > 8:  # (a union of itself names no type)
         return None
@@ -253,9 +268,9 @@ def _union_kinds(schema: Any, generator: Generator, depth: int = 0) -> list[str]
             branches = schema.get(key)
             if isinstance(branches, list):
                 for branch in branches:
-                    resolved = generator.resolve(branch)
+                    resolved = schema_at(root, branch)
                     # (an untyped branch, an `enum` of strings, takes the text as it is)
-                    found = _union_kinds(resolved, generator, depth + 1) or [kind_of(resolved) or "string"]
+                    found = _union_kinds(resolved, root, depth + 1) or [kind_of(resolved) or "string"]
                     kinds += [k for k in found if k != "null"]
                 break
     unique = list(dict.fromkeys(kinds))
@@ -284,6 +299,10 @@ def _union(kinds: list[str], accepts: Callable[[Any], bool] | None) -> Coercer:
         return first
 
     return convert
+
+
+def _as_sent(raw: Any) -> tuple[Any, tuple[str, str] | None]:
+    return (raw.value if isinstance(raw, _Decoded) else raw), None
 
 
 def scalar(kind: str, raw: str) -> tuple[Any, tuple[str, str] | None]:

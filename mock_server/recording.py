@@ -35,7 +35,7 @@ import orjson
 from mock_server.contract import Contract, Operation, is_json_media_type
 from mock_server.parameters import cookies
 from mock_server.redaction import ALWAYS_SECRET_HEADERS, REDACTED, Redactor, is_secret_param
-from mock_server.selection import deref
+from mock_server.refs import follow
 
 MIN_SECRET = 4  # characters a presented credential needs to be searched for in text (as the journal)
 # Request headers worth keeping besides the document's header parameters: they decide the answer.
@@ -363,12 +363,20 @@ def _header(headers: Iterable[tuple[str, str]], wanted: str) -> str:
     return next((value for name, value in headers if name.lower() == wanted), "")
 
 
+def _follow(document: Any, node: Any) -> Any:
+    """`refs.follow`, a reference that names nothing read as nothing declared."""
+    try:
+        return follow(document, node)
+    except KeyError:
+        return {}
+
+
 def _declared_headers(contract: Contract, op: Operation) -> frozenset[str]:
     """The answer headers the document declares for the operation, any status."""
     names: set[str] = set()
-    responses = deref(contract.document, op.raw.get("responses"))
+    responses = _follow(contract.document, op.raw.get("responses"))
     for response in (responses or {}).values() if isinstance(responses, Mapping) else ():
-        found = deref(contract.document, response)
+        found = _follow(contract.document, response)
         headers = found.get("headers") if isinstance(found, Mapping) else None
         if isinstance(headers, Mapping):
             names.update(str(name).lower() for name in headers)

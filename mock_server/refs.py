@@ -7,6 +7,7 @@ is text the author meant, not a reference.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import unquote
 
@@ -105,17 +106,31 @@ def ref_holders(data: Any, link: Link = None) -> list[tuple[dict[str, Any], Link
     return found
 
 
+class Unresolvable(KeyError):
+    """A `$ref` that names nothing in the document (a KeyError, as a missing key is)."""
+
+    def __init__(self, ref: Any) -> None:
+        super().__init__(ref)
+        self.ref = ref
+
+    def __str__(self) -> str:
+        return f"$ref {self.ref!r} names nothing in the document"
+
+
 def resolve(document: Any, ref: str, *, uri: bool = True) -> Any:
-    """The value a local `$ref` ('#/a/b') names; KeyError when there is none. With `uri=False`,
-    `ref` is '#' and a plain JSON pointer, not percent-encoded as a URI fragment is."""
-    if not ref.startswith("#"):
-        raise KeyError(ref)
+    """The value a local `$ref` ('#/a/b') names; `Unresolvable` (a KeyError) when there is none.
+    With `uri=False`, `ref` is '#' and a plain JSON pointer, not percent-encoded as a URI fragment is.
+
+    The document's one resolver (RFC 6901 in a URI fragment, RFC 3986): every module that follows
+    a reference comes here."""
+    if not isinstance(ref, str) or not ref.startswith("#"):
+        raise Unresolvable(ref)
     node = document
     fragment = unquote(ref[1:]) if uri else ref[1:]
     if not fragment:
         return node
     if not fragment.startswith("/"):
-        raise KeyError(ref)
+        raise Unresolvable(ref)
     for raw in fragment[1:].split("/"):
         part = unescape(raw)
         if isinstance(node, dict) and part in node:
@@ -123,8 +138,72 @@ def resolve(document: Any, ref: str, *, uri: bool = True) -> Any:
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
-            raise KeyError(ref)
+            raise Unresolvable(ref)
     return node
+
+
+def follow(document: Any, node: Any) -> Any:
+    """`node`, or what its chain of local `$ref`s names in the end (a Reference Object's
+    siblings are left behind, as OpenAPI says). KeyError: a reference that names nothing, that
+    is not local, or a chain that comes back to where it began."""
+    seen: set[str] = set()
+    while isinstance(node, dict) and "$ref" in node:
+        ref = node["$ref"]
+        if not isinstance(ref, str) or ref in seen:
+            raise Unresolvable(ref)
+        seen.add(ref)
+        node = resolve(document, ref)
+    return node
+
+
+def schema_at(document: Any, schema: Any) -> Any:
+    """A schema with its `$ref`s followed, the siblings of each `$ref` laid over its target (JSON
+    Schema applies both; the nearer word wins where they say the same keyword). Iterative, and
+    KeyError as `follow`."""
+    seen: set[str] = set()
+    while isinstance(schema, dict) and "$ref" in schema:
+        ref = schema["$ref"]
+        if not isinstance(ref, str) or ref in seen:
+            raise Unresolvable(ref)
+        seen.add(ref)
+        target = resolve(document, ref)
+        rest = {key: value for key, value in schema.items() if key != "$ref"}
+        schema = {**target, **rest} if rest and isinstance(target, dict) else target
+    return schema
+
+
+def reachable(document: Any, schema: Any, limit: int, large: set[str] | None = None) -> int:
+    """How many distinct local `$ref`s `schema` reaches, directly or through the schemas they
+    name, counted up to `limit`. Iterative, as every walk here. `large`: references known to
+    reach `limit` (a walk that meets one stops there), and where a lone `$ref` that does is kept."""
+    seen: set[str] = set()
+    stack: list[tuple[Any, bool]] = [(schema, False)]  # (node, is a map of names to schemas)
+    while stack and len(seen) < limit:
+        node, names = stack.pop()
+        if isinstance(node, list):
+            stack.extend((item, False) for item in node)
+        elif isinstance(node, dict):
+            if names:  # `properties`' keys are names: `value` or `default` is a property there
+                stack.extend((value, False) for value in node.values())
+                continue
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref not in seen:
+                if large is not None and ref in large:
+                    return limit
+                seen.add(ref)
+                with contextlib.suppress(KeyError):
+                    stack.append((resolve(document, ref), False))
+            # A discriminator's mapping names schemas the walk reaches anyway (or need not):
+            # Graph's root type maps thousands.
+            stack.extend((value, key in NAME_MAPS) for key, value in node.items() if key not in _NOT_SCHEMAS)
+    if len(seen) >= limit and large is not None and isinstance(schema, dict) and len(schema) == 1:
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            large.add(ref)
+    return len(seen)
+
+
+_NOT_SCHEMAS = LITERAL_KEYS | {"$ref", "discriminator"}
 
 
 def check_refs(

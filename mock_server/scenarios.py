@@ -13,7 +13,7 @@ import json
 import random
 import uuid
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar
 
@@ -21,6 +21,7 @@ from mock_server.contract import Operation
 from mock_server.generation import Generator, iso, random_uuid
 from mock_server.lru import ByteLRU
 from mock_server.materialize import Materializer
+from mock_server.refs import schema_at
 
 T = TypeVar("T")
 SCENARIOS = ("pending", "running", "completed", "completed_with_failures", "failed", "cancelled")
@@ -135,15 +136,16 @@ class BatchExecutions:
 
     scenarios = SCENARIOS
 
-    def __init__(self, op: Operation, generator: Generator) -> None:
+    def __init__(self, op: Operation, generator: Generator, root: Mapping[str, Any]) -> None:
+        """`root`: what the schemas' references name (the document's normalized schemas)."""
         self.op = op
         self.generator = generator
         success = op.response("201")
         assert success is not None and success.schema is not None
-        self.response_schema = generator.resolve(success.schema)
-        request_schema = generator.resolve(op.body.schema if op.body else {})
+        self.response_schema = schema_at(root, success.schema)
+        request_schema = schema_at(root, op.body.schema if op.body else {})
         spec_schema = (request_schema.get("properties") or {}).get("batch_spec_json", {})
-        self.materialize = Materializer(generator).compile(spec_schema)
+        self.materialize = Materializer(root).compile(spec_schema)
         props = self.response_schema.get("properties") or {}
         self.fields = set(props)
         self._plans: ByteLRU[tuple[bytes, str], Plan] = ByteLRU(

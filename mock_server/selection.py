@@ -19,6 +19,7 @@ from typing import Any
 
 from mock_server.contract import openapi30_to_json_schema
 from mock_server.generation import Gen, Generator
+from mock_server.refs import follow, schema_at
 
 MISSING: Any = object()  # no static value: generate one
 
@@ -119,26 +120,34 @@ def static_value(media: Media, name: str | None = None) -> Any:
 
 
 def build(
-    document: Mapping[str, Any], raw_responses: Any, generator: Generator, *, openapi30: bool
+    document: Mapping[str, Any],
+    raw_responses: Any,
+    generator: Generator,
+    *,
+    openapi30: bool,
+    schema_root: Mapping[str, Any],
+    lazy: bool = False,
 ) -> Responses:
-    """The operation's `responses` object (raw, as written) → its table."""
+    """The operation's `responses` object (raw, as written) → its table. References in schemas
+    are followed in `schema_root` (the normalized schemas), others in `document`. `lazy`: answers'
+    generators are compiled on first use (a document of thousands of operations starts in seconds)."""
     out: dict[str, Response] = {}
     if not isinstance(raw_responses, Mapping):
         return Responses(out)
     for status, raw in raw_responses.items():
-        response = deref(document, raw)
+        response = follow(document, raw)
         if not isinstance(response, Mapping):
             continue
         media = []
         for media_type, content in (response.get("content") or {}).items():
-            content = deref(document, content) if isinstance(content, Mapping) else {}
+            content = follow(document, content) if isinstance(content, Mapping) else {}
             schema = content.get("schema")
             if schema is not None and openapi30:
                 schema = openapi30_to_json_schema(schema)
             examples = {
-                str(name): deref(document, ex).get("value")
+                str(name): follow(document, ex).get("value")
                 for name, ex in (content.get("examples") or {}).items()
-                if isinstance(deref(document, ex), Mapping) and "value" in deref(document, ex)
+                if isinstance(follow(document, ex), Mapping) and "value" in follow(document, ex)
             }
             media.append(
                 Media(
@@ -146,12 +155,16 @@ def build(
                     schema=schema,
                     example=content.get("example", MISSING),
                     examples=examples,
-                    schema_example=_schema_example(generator, schema),
-                    generate=generator.compile(schema) if schema is not None else None,
+                    schema_example=_schema_example(schema_root, schema),
+                    generate=None
+                    if schema is None
+                    else _on_first_use(generator, schema)
+                    if lazy
+                    else generator.compile(schema),
                     root=_root_name(schema),
                 )
             )
-        headers = _headers(document, response.get("headers"), generator, openapi30=openapi30)
+        headers = _headers(document, response.get("headers"), generator, openapi30, schema_root)
         out[str(status)] = Response(str(status), tuple(media), headers)
     return Responses(out)
 
@@ -167,7 +180,11 @@ _HEADER_TEXT = re.compile(r"[\t\x20-\x7e\xa0-\xff]*")  # visible Latin-1, spaces
 
 
 def _headers(
-    document: Mapping[str, Any], raw: Any, generator: Generator, *, openapi30: bool
+    document: Mapping[str, Any],
+    raw: Any,
+    generator: Generator,
+    openapi30: bool,
+    schema_root: Mapping[str, Any],
 ) -> tuple[tuple[str, str], ...]:
     """A response's documented headers with the values sent, Prism's static mode: the header's
     `example`, its first `examples`, its schema's examples/example/default, else a value generated
@@ -177,24 +194,28 @@ def _headers(
         return ()
     out = []
     for name, spec in raw.items():
-        spec = deref(document, spec)
+        spec = follow(document, spec)
         if not isinstance(name, str) or not isinstance(spec, Mapping) or not _HEADER_NAME.fullmatch(name):
             continue
         if name.lower() in _NOT_SENT:
             continue
-        text = _simple(_header_value(document, spec, generator, openapi30=openapi30))
+        text = _simple(_header_value(document, spec, generator, openapi30, schema_root))
         if text is not None:
             out.append((name, text))
     return tuple(out)
 
 
 def _header_value(
-    document: Mapping[str, Any], spec: Mapping[str, Any], generator: Generator, *, openapi30: bool
+    document: Mapping[str, Any],
+    spec: Mapping[str, Any],
+    generator: Generator,
+    openapi30: bool,
+    schema_root: Mapping[str, Any],
 ) -> Any:
     if "example" in spec:
         return spec["example"]
     for example in (spec.get("examples") or {}).values() if isinstance(spec.get("examples"), Mapping) else ():
-        example = deref(document, example)
+        example = follow(document, example)
         if isinstance(example, Mapping) and "value" in example:
             return example["value"]
     schema = spec.get("schema")
@@ -202,13 +223,24 @@ def _header_value(
         return MISSING
     if openapi30:
         schema = openapi30_to_json_schema(schema)
-    value = _schema_example(generator, schema)
+    value = _schema_example(schema_root, schema)
     if value is not MISSING:
         return value
     try:  # the same value every time, as a static example would be
         return generator.compile(schema)(random.Random(f"header:{spec!r:.200}"), 0)
     except Exception:  # a schema the generator cannot serve: the header is left out
         return MISSING
+
+
+def _on_first_use(generator: Generator, schema: Any) -> Gen:
+    compiled: list[Gen] = []
+
+    def generate(rng: random.Random, depth: int) -> Any:
+        if not compiled:
+            compiled.append(generator.compile(schema))
+        return compiled[0](rng, depth)
+
+    return generate
 
 
 def _simple(value: Any) -> str | None:
@@ -234,28 +266,8 @@ def _scalar(value: Any) -> str | None:
     return None
 
 
-def deref(document: Mapping[str, Any], node: Any) -> Any:
-    seen: set[str] = set()
-    while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
-        ref = node["$ref"]
-        if not ref.startswith("#/") or ref in seen:
-            return {}
-        seen.add(ref)
-        target: Any = document
-        for part in ref[2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, Mapping) or part not in target:
-                return {}
-            target = target[part]
-        node = target
-    return node
-
-
-def _schema_example(generator: Generator, schema: Any) -> Any:
-    try:
-        resolved = generator.resolve(schema)
-    except (KeyError, TypeError):
-        return MISSING
+def _schema_example(root: Mapping[str, Any], schema: Any) -> Any:
+    resolved = schema_at(root, schema)
     if not isinstance(resolved, Mapping):
         return MISSING
     if isinstance(resolved.get("examples"), list) and resolved["examples"]:

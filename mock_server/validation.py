@@ -13,14 +13,13 @@ import re
 from collections.abc import Callable
 from itertools import accumulate
 from typing import Any
-from urllib.parse import unquote
 
 import jsonschema_rs
 import orjson
 
 from mock_server.document_patterns import for_validator
 from mock_server.patterns import python_pattern
-from mock_server.refs import LITERAL_KEYS, NAME_MAPS
+from mock_server.refs import LITERAL_KEYS, NAME_MAPS, reachable, resolve
 
 ErrorList = list[dict[str, Any]]
 Loc = tuple[str | int, ...]
@@ -59,6 +58,7 @@ class SchemaCompiler:
         self._validators: dict[bytes, SchemaValidator] = {}
         self._checkers: dict[tuple[bool, bytes], Any] = {}
         self._traits: tuple[bool, frozenset[str]] | None = None
+        self.large: set[str] = set()  # references that reach many others (see `SchemaValidator`)
 
     def validator(self, schema: Any) -> SchemaValidator:
         key = _canonical(schema)
@@ -171,8 +171,9 @@ class SchemaValidator:
     def __init__(self, schema: Any, root: dict[str, Any], *, compiler: SchemaCompiler | None = None) -> None:
         self.schema = schema
         compiler = compiler or SchemaCompiler(root)
-        self._fast = compiler.fast(schema)
         self._explain = compiler._explain.compile(schema)
+        small = reachable(root, schema, _EAGER_REFS, compiler.large) < _EAGER_REFS
+        self._fast: Any = compiler.fast(schema) if small else _WalkerOnly(self._explain)
         # What the fast validator cannot know, from the document as a whole (references are
         # compiled lazily and shared, so one schema's compilation does not see them all):
         ranged, read_only = compiler.traits(schema)
@@ -194,7 +195,10 @@ class SchemaValidator:
         if self.is_valid(value):
             return []
         found: ErrorList = []
-        self._explain(value, loc, found)
+        try:
+            self._explain(value, loc, found)
+        except RecursionError:  # a value as deep as a body may be, in a schema of many levels each
+            return [error("value_error", loc, "Value error, nested too deeply to be checked", None)]
         if found:
             return found
         # The walker knows pydantic's vocabulary, not every JSON Schema keyword: fall back.
@@ -210,6 +214,32 @@ class SchemaValidator:
             error("value_error", (*loc, *e.instance_path), f"Value error, {e.message}", e.instance)
             for e in raw
         ] or [error("value_error", loc, "Value error, invalid value", value)]
+
+
+_EAGER_REFS = 64  # distinct references a schema may reach and still get a compiled validator
+
+
+class _WalkerOnly:
+    """In place of a `jsonschema_rs` validator, for a schema that reaches much of a large
+    document: compiled, each of those took 0.4 s and 200 MiB (Graph's entities reach thousands
+    of types, and every operation has its own), where the explaining walker shares each
+    reference's compilation with every other schema. It judges the keywords pydantic has words
+    for (types, enum, const, properties, required, additionalProperties, items, lengths, bounds,
+    patterns, allOf, anyOf, oneOf as a union); JSON Schema's others go unchecked there."""
+
+    def __init__(self, walker: Check) -> None:
+        self._walker = walker
+
+    def is_valid(self, value: Any) -> bool:
+        found: ErrorList = []
+        try:
+            self._walker(value, (), found)
+        except RecursionError:
+            return False
+        return not found
+
+    def iter_errors(self, value: Any) -> Any:
+        return iter(())
 
 
 def _excused(found: Any, read_only: frozenset[str]) -> bool:
@@ -494,24 +524,18 @@ class _Compiler:
         return check
 
     def _target(self, ref: str) -> Any:
-        target: Any = self.root
-        for part in unquote(ref.lstrip("#/")).split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        return target
+        return resolve(self.root, ref)
 
     def _is_read_only(self, schema: Any) -> bool:
-        seen = 0
-        while isinstance(schema, dict) and "$ref" in schema and seen < 20:
+        for _ in range(20):
+            if not (isinstance(schema, dict) and "$ref" in schema):
+                break
             if schema.get("readOnly") is True:
                 return True
-            target: Any = self.root
-            for part in str(schema["$ref"]).lstrip("#/").split("/"):
-                target = (
-                    target.get(part.replace("~1", "/").replace("~0", "~"), {})
-                    if isinstance(target, dict)
-                    else {}
-                )
-            schema, seen = target, seen + 1
+            try:
+                schema = resolve(self.root, schema["$ref"])
+            except KeyError:
+                return False
         return isinstance(schema, dict) and schema.get("readOnly") is True
 
     def _union(self, branches: list[Any], parent: dict[str, Any] | None) -> Check:

@@ -75,3 +75,18 @@ def test_the_checker_finds_a_cycle(tmp_path: Path, lazy: bool) -> None:
     indent = "def f():\n    " if lazy else ""
     (package / "b.py").write_text(f"{indent}from pkg import a\n")
     assert cycles(import_graph(tmp_path, ("pkg",))) == [["pkg.a", "pkg.b", "pkg.a"]]
+
+
+def test_one_ref_resolver_in_the_kit() -> None:
+    # Unescaping a JSON pointer's `~1` is what a pointer-walking resolver does: only refs.py may.
+    walkers = [
+        f"{package}/{path.name}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).glob("*.py"))
+        if path.name != "refs.py" and '"~1", "/"' in path.read_text()
+    ]
+    assert walkers == []
+    for name in ("generation", "selection"):
+        module = __import__(f"mock_server.{name}", fromlist=["_"])
+        assert not hasattr(module, "deref")
+        assert not hasattr(getattr(module, "Generator", object), "resolve")

@@ -19,6 +19,7 @@ import pytest
 from mock_server import Contract, load_contract
 from mock_server.generation import Generator
 from mock_server.materialize import _INLINE_DEPTH, _INLINE_FIELDS, Materializer
+from mock_server.refs import schema_at
 
 DATA = Path(__file__).parent / "data"
 DOCS = Path(__file__).parent / "documents"
@@ -26,8 +27,8 @@ Shape = Any
 
 
 class Reference:
-    def __init__(self, generator: Generator) -> None:
-        self.generator = generator
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
         self._refs: dict[str, Shape] = {}
 
     def compile(self, schema: Any) -> Shape:
@@ -36,10 +37,10 @@ class Reference:
             if ref in self._refs:
                 return lambda value: self._refs[ref](value)
             self._refs[ref] = _identity
-            compiled = self.compile(self.generator.resolve(schema))
+            compiled = self.compile(schema_at(self.root, schema))
             self._refs[ref] = compiled
             return compiled
-        schema = self.generator.resolve(schema)
+        schema = schema_at(self.root, schema)
         if not isinstance(schema, dict):
             return _identity
         branches = schema.get("anyOf") or schema.get("oneOf")
@@ -57,7 +58,7 @@ class Reference:
     def _union(self, branches: list[Any]) -> Shape:
         by_kind: list[tuple[str, Shape]] = []
         for branch in branches:
-            resolved = self.generator.resolve(branch)
+            resolved = schema_at(self.root, branch)
             if isinstance(resolved, dict) and resolved.get("type") != "null":
                 kind = "object" if "properties" in resolved else str(resolved.get("type", ""))
                 by_kind.append((kind, self.compile(branch)))
@@ -76,11 +77,11 @@ class Reference:
     def _model(self, schema: dict[str, Any]) -> Shape:
         fields: list[tuple[str, Shape | None, bool, Any]] = []
         for name, sub in schema["properties"].items():
-            resolved = self.generator.resolve(sub)
+            resolved = schema_at(self.root, sub)
             has_default = isinstance(resolved, dict) and "default" in resolved
             if has_default:
                 fill: Any = resolved["default"]
-            elif _nullable(resolved, self.generator):
+            elif _nullable(resolved, self.root):
                 fill, has_default = None, True
             else:
                 fill = None
@@ -113,14 +114,14 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _nullable(schema: Any, generator: Generator) -> bool:
+def _nullable(schema: Any, root: dict[str, Any]) -> bool:
     if not isinstance(schema, dict):
         return False
     kind = schema.get("type")
     if kind == "null" or (isinstance(kind, list) and "null" in kind):
         return True
     branches = schema.get("anyOf") or schema.get("oneOf") or []
-    return any(isinstance(b := generator.resolve(x), dict) and b.get("type") == "null" for x in branches)
+    return any(isinstance(b := schema_at(root, x), dict) and b.get("type") == "null" for x in branches)
 
 
 def ordered(value: Any) -> str:
@@ -225,8 +226,8 @@ def test_generated_shapes_equal_the_closures_they_replaced(document: dict[str, A
     for name in names:
         schema = {"$ref": f"#/components/schemas/{name}"}
         # Each side gets its own generator and compiler state, as an engine would.
-        new = Materializer(Generator(document)).compile(schema)
-        old = Reference(Generator(document)).compile(schema)
+        new = Materializer(document).compile(schema)
+        old = Reference(document).compile(schema)
         values = Generator(document, response=False, optional=0.5)
         for seed in range(25):
             value = values.instance(schema, random.Random(seed))
@@ -237,7 +238,7 @@ def test_generated_shapes_equal_the_closures_they_replaced(document: dict[str, A
 
 
 def test_a_default_is_a_fresh_copy_in_every_value() -> None:
-    shape = Materializer(Generator(EDGE)).compile({"$ref": "#/components/schemas/Either"})
+    shape = Materializer(EDGE).compile({"$ref": "#/components/schemas/Either"})
     first, second = shape({}), shape({})
     assert first["tags"] == ["a", {"b": [1]}] and first["meta"] == {"deep": {"list": [1, 2]}}
     first["tags"][1]["b"].append(2)
@@ -254,6 +255,6 @@ def test_names_and_values_never_become_code() -> None:
         "type": "object",
         "properties": {name: {"type": "string", "default": name + "!"} for name in tricky},
     }
-    shape = Materializer(Generator({})).compile(schema)
+    shape = Materializer({}).compile(schema)
     assert shape({}) == {name: name + "!" for name in tricky}
     assert shape({tricky[3]: "given"})[tricky[3]] == "given"
