@@ -77,7 +77,8 @@ def _watch(
             return {"outcome": "refused", "exit": code, "seconds": round(time.monotonic() - started, 2)}
         try:
             peak = max(peak, rss_mib(server.pid))
-        except OSError:
+        except (OSError, RuntimeError):  # exiting: its status has no memory lines any more
+            time.sleep(0.01)
             continue
         if peak > max_mib:
             return {"outcome": "memory", "peak_mib": round(peak)}
@@ -100,9 +101,16 @@ def _watch(
                 if m in methods
             ),
             "seconds": round(time.monotonic() - started, 2),
-            "rss_mib": round(rss_mib(server.pid)),
-            "peak_mib": round(max(peak, peak_rss_mib(server.pid))),
+            "rss_mib": round(_read(rss_mib, server.pid)),
+            "peak_mib": round(max(peak, _read(peak_rss_mib, server.pid))),
         }
+
+
+def _read(measure: Any, pid: int) -> float:
+    try:
+        return float(measure(pid))
+    except (OSError, RuntimeError):
+        return 0.0
 
 
 def main(argv: list[str] | None = None) -> int:
