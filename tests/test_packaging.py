@@ -209,7 +209,7 @@ def test_the_wheel_holds_what_the_commands_and_guides_point_at(kit_wheel: Path) 
     assert bundled == SPEC.read_bytes()  # the document, byte for byte
     assert {"pytest_meibel_mock.py", "contract_tests/test_contract.py", "mock_server/docs_ui.py"} <= names
     assert "meibel-mock = mock_server.cli:main" in entries
-    assert "meibel-contract = contract_tests.cli:main" in entries
+    assert "meibel-contract = contract_tests.entry:main" in entries
     assert "meibel_mock = pytest_meibel_mock" in entries
     # /docs's Swagger UI files come from this dependency, not from the wheel (see mock_server/docs_ui.py).
     assert "Requires-Dist: openapi-ui-bundles" in requires
