@@ -8,6 +8,7 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -87,7 +88,15 @@ def test_serving_another_document_runs_as_written(tmp_path: Path) -> None:
         first = server.stdout.readline()
         assert first.startswith("Pets mock — 1 operation from "), first
         base = server.stdout.readline().split()[-1]
-        answer = httpx.get(base + "/pets", timeout=10)
+        # The banner can come before the socket accepts: wait for it, within a bound.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(base + "/pets", timeout=10)
+                break
+            except httpx.ConnectError:
+                assert time.monotonic() < deadline, "the mock never accepted a connection"
+                time.sleep(0.05)
         assert answer.status_code == 200 and isinstance(answer.json(), list)
     finally:
         server.terminate()
