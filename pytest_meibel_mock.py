@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from mock_server.engine import Settings
+    from mock_server.settings import Settings
     from mock_server.testing import MeibelMock, MockPool
 
 
@@ -79,7 +79,7 @@ def meibel_mock_settings() -> Settings:
     runs with a seed of its own derived from it and from the test's node id: reproducible, and
     distinct between tests. `seed=None`: random ids and wall-clock times."""
     _kit()
-    from mock_server.engine import Settings
+    from mock_server.settings import Settings
 
     return Settings(seed=0)
 

@@ -85,7 +85,7 @@ def startup(runs: int) -> None:
         new.write_text(json.dumps(_variant(document)), encoding="utf-8")
         end_to_end = _runs([*_command(), "diff", str(BUNDLED), str(new)], runs, expect=1)
     interpreter = _runs([sys.executable, "-c", "pass"], runs, expect=0)
-    imports = _runs([sys.executable, "-c", "import contract_tests.diff_cli"], runs, expect=0)
+    imports = _runs([sys.executable, "-c", "import contract_tests.diff.cli"], runs, expect=0)
     print(f"meibel-contract diff end to end (small pair): {_ms(end_to_end)}")
     print(f"  of which the interpreter's start-up: {_ms(interpreter)}")
     print(f"  and the diff's imports (start-up included): {_ms(imports)}")

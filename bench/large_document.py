@@ -34,7 +34,8 @@ import gc, json, sys, time
 gc.disable()  # as meibel-mock does while it starts
 t0 = time.perf_counter()
 from mock_server.contract import load_contract
-from mock_server.engine import Engine, Settings
+from mock_server.engine import Engine
+from mock_server.settings import Settings
 t1 = time.perf_counter()
 contract = load_contract(sys.argv[1])
 t2 = time.perf_counter()

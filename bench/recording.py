@@ -57,10 +57,10 @@ def attribute(folder: str, count: int) -> str:
     import time
 
     from mock_server import Settings, create_app, load_contract
-    from mock_server import recorder as recorder_module
-    from mock_server.proxy import ValidationProxy
-    from mock_server.recorder import Recorder
     from mock_server.testing import serve_in_thread
+    from mock_server.traffic import recorder as recorder_module
+    from mock_server.traffic.proxy import ValidationProxy
+    from mock_server.traffic.recorder import Recorder
 
     contract = load_contract()
     spent = [0.0]

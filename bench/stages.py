@@ -8,7 +8,7 @@ machine). "every body new" gives each call a body never seen before, as `post_va
 the mock remembers the shape of an answer per distinct request, so only `build` differs.
 
 The stages add up to the mock's own work. The last three rows run the HTTP protocol in process,
-on a transport that keeps nothing: a constant answer by the direct path (`mock_server/direct.py`),
+on a transport that keeps nothing: a constant answer by the direct path (`mock_server/http/direct.py`),
 the same through uvicorn's ASGI cycle (what the direct path saves), and the mock whole. What a
 request costs besides (the event loop's polling, the socket's system calls) is the rest of the
 CPU µs per request that `python -m bench.run` reads from /proc.
@@ -29,15 +29,17 @@ import httptools
 import uvicorn
 from uvicorn.server import ServerState
 
+from mock_server.answer.exchange import Answer, Request
 from mock_server.app import MockApp, create_app
 from mock_server.contract import load_contract
-from mock_server.direct import Reply
-from mock_server.engine import Answer, Engine, Request
-from mock_server.journal import Journal
-from mock_server.limits import ServerLimits
-from mock_server.server import protocol_class
-from mock_server.sqlite_state import SqliteJournal, create_store
-from mock_server.validation import parse_json, unicode_errors
+from mock_server.engine import Engine
+from mock_server.http.direct import Reply
+from mock_server.http.limits import ServerLimits
+from mock_server.http.server import protocol_class
+from mock_server.request.json_body import parse_json, unicode_errors
+from mock_server.state.journal import Journal
+from mock_server.state.sqlite_journal import SqliteJournal
+from mock_server.state.sqlite_state import create_store
 
 HERE = Path(__file__).resolve().parent
 KEY = "meibel-mock-key"
@@ -196,7 +198,7 @@ def stages(number: int, repeat: int) -> list[tuple[str, float, float]]:
 
         async def lines(count: int) -> None:
             for _ in range(count):
-                mock._access(("127.0.0.1", 5000), "POST", "/v2/batch-executions", 201, 0.0004)
+                mock.access.write(("127.0.0.1", 5000), "POST", "/v2/batch-executions", 201, 0.0004)
             mock.flush_access_log()
 
         def one(index: int) -> None:

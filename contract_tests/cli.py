@@ -25,8 +25,8 @@ from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import NoReturn
 
-from contract_tests.har import HarLog
 from contract_tests.preflight import preflight
+from contract_tests.reports.har import HarLog
 from contract_tests.target import (
     DEFAULT_BUDGET,
     DEFAULT_MAX_EXAMPLES,
@@ -140,8 +140,8 @@ def _empty_option(argv: Sequence[str], parser: argparse.ArgumentParser) -> str |
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["diff"]:  # `meibel-contract diff OLD NEW`: the document diff (contract_tests/diff_cli.py)
-        from contract_tests import diff_cli
+    if args[:1] == ["diff"]:  # `meibel-contract diff OLD NEW`: the document diff (contract_tests/diff/cli.py)
+        from contract_tests.diff import cli as diff_cli
 
         return diff_cli.main(args[1:])
     parser = _parser()
@@ -186,7 +186,7 @@ def _fail(message: str, options: argparse.Namespace, target: Target | None, har:
     print(f"{PROG}: error: {message}", file=sys.stderr)
     if options.junit_xml:
         _write_error_report(options.junit_xml, message, target, options)
-    from contract_tests.report_md import error_markdown, write_markdown
+    from contract_tests.reports.markdown import error_markdown, write_markdown
 
     problems = write_markdown(options.report_md, error_markdown(message, target, options.base_url))
     if har is not None:  # what went out before the run stopped (the reachability check), if anything
@@ -206,7 +206,7 @@ def _write_har(path: str, har: HarLog) -> list[str]:
 
 def _write_error_report(path: str, message: str, target: Target | None, options: argparse.Namespace) -> None:
     from contract_tests.plugin import replay_command
-    from contract_tests.report import write_junit
+    from contract_tests.reports.summary import write_junit
 
     if target is None:
         target = Target(base_url=options.base_url, api_key="")
@@ -303,8 +303,8 @@ def _run_suite(target: Target, options: argparse.Namespace, har: HarLog | None) 
             else:
                 os.environ[name] = value
     from contract_tests.plugin import replay_command
-    from contract_tests.report import render_text, summary_lines, verdict_line
-    from contract_tests.report_md import markdown, write_markdown
+    from contract_tests.reports.markdown import markdown, write_markdown
+    from contract_tests.reports.summary import render_text, summary_lines, verdict_line
     from contract_tests.run import current_run
 
     result = 0 if code == pytest.ExitCode.OK else 1 if code == pytest.ExitCode.TESTS_FAILED else 2
@@ -356,7 +356,7 @@ def _hypothesis_home(directory: str) -> Iterator[None]:
 
 def _write_report(path: str, target: Target) -> None:
     from contract_tests.plugin import replay_command
-    from contract_tests.report import write_junit
+    from contract_tests.reports.summary import write_junit
     from contract_tests.run import current_run
 
     try:

@@ -18,7 +18,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"meibel-contract {__version__}")
         return 0
     if args[:1] == ["diff"]:
-        from contract_tests.diff_cli import main as diff
+        from contract_tests.diff.cli import main as diff
 
         return diff(args[1:])
     from contract_tests.cli import main as live

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from contract_tests.checks import SEEN_IDS
-from contract_tests.har import HarLog
+from contract_tests.domain_checks import SEEN_IDS
 from contract_tests.preflight import preflight
-from contract_tests.report import summary_lines
+from contract_tests.reports.har import HarLog
+from contract_tests.reports.summary import summary_lines
 from contract_tests.run import current_run, start_run
 from contract_tests.target import (
     DEFAULT_BUDGET,
@@ -173,7 +173,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
             run.har.write(har)
         except OSError as exc:
             problems.append(f"cannot write {har}: {exc.strerror or exc}")
-    from contract_tests.report_md import markdown, write_markdown
+    from contract_tests.reports.markdown import markdown, write_markdown
 
     if md:  # `pytest` runs the kit's own suite too: only a run asked for a report writes one
         problems += write_markdown(md, markdown(run, code, replay=replay))

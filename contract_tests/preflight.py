@@ -17,7 +17,7 @@ from contract_tests.target import API_KEY_HEADER, Target
 from mock_server.contract import Contract
 
 if TYPE_CHECKING:
-    from contract_tests.har import HarLog
+    from contract_tests.reports.har import HarLog
 
 
 def preflight(target: Target, contract: Contract, *, har: HarLog | None = None) -> str | None:

@@ -21,11 +21,12 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.case import Case
 from schemathesis.generation.meta import TestPhase
 
-from contract_tests.checks import CHECKS, PROBE_ANSWERS, answer_summary, reproduction
+from contract_tests.checks import CHECKS, PROBE_ANSWERS
 from contract_tests.context import CONTEXT
 from contract_tests.deviations import DEVIATIONS
 from contract_tests.gate import Gate, NotSent, installed
-from contract_tests.har import HarLog
+from contract_tests.reports.har import HarLog
+from contract_tests.reports.reproduce import answer_summary, reproduction
 from contract_tests.target import API_KEY_HEADER, Target
 from mock_server.contract import load_contract
 

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 
 from contract_tests.lax import Lax
 from mock_server.contract import Contract, Operation
-from mock_server.refs import resolve
+from mock_server.document.refs import resolve
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

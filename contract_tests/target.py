@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from mock_server import Settings, create_app, load_contract
-from mock_server.base_url import resolve_base_url
 from mock_server.errors import UsageError
+from mock_server.http.base_url import resolve_base_url
 
 # The default profile: examples per operation and generation mode. Sized so that the whole
 # `pytest` run stays around a minute on two cores; raise it with --max-examples.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -15,21 +14,25 @@ from typing import Any, TextIO
 from starlette.applications import Starlette
 from starlette.datastructures import URL
 from starlette.responses import RedirectResponse
-from starlette.types import Message, Receive, Scope, Send
-from uvicorn.protocols.http.httptools_impl import HEADER_RE, HEADER_VALUE_RE
+from starlette.types import Receive, Scope, Send
 
-from mock_server import docs_ui
-from mock_server.behaviour import BehaviourQueue, behaviour_from_json
+from mock_server.answer.exchange import NOT_FOUND, Answer, Request
 from mock_server.contract import Contract
-from mock_server.control import refusal as control_refusal
-from mock_server.cors import CorsPolicy, Refusal
-from mock_server.direct import Reply
-from mock_server.engine import NOT_FOUND, Answer, Engine, Request, Settings
+from mock_server.engine import Engine
 from mock_server.errors import MockError, UsageError
-from mock_server.journal import Journal
-from mock_server.redaction import Redactor
-from mock_server.served_document import ServedDocument
-from mock_server.shared_state import LocalState, SharedState
+from mock_server.http import docs_ui
+from mock_server.http.access_log import AccessLog
+from mock_server.http.control import refusal as control_refusal
+from mock_server.http.cors import CorsPolicy
+from mock_server.http.cors_middleware import JSONCORSMiddleware
+from mock_server.http.direct import Reply
+from mock_server.http.messages import STATUS, ClientGone, read_body, send_answer, send_raw, to_reply
+from mock_server.http.served_document import ServedDocument
+from mock_server.settings import Settings
+from mock_server.state.behaviour import BehaviourQueue, behaviour_from_json
+from mock_server.state.journal import Journal
+from mock_server.state.redaction import Redactor
+from mock_server.state.shared_state import LocalState, SharedState
 from mock_server.watch import watch as watch_document
 
 CONTROL_PREFIX = "/__mock/"  # outside any API base path: the mock's own endpoints
@@ -42,15 +45,8 @@ CONTROL_METHODS = {
 }
 OPENAPI_PATH = "/openapi.json"
 READ_ONLY = ("GET", "HEAD")
-# The answer's status, kept in the scope as it is sent: for the access log, and so that the error
-# guard knows whether an answer started (cheaper than wrapping `send`).
-STATUS = "mock_server.status"
 access_log = logging.getLogger("mock_server.access")
 log = logging.getLogger("mock_server")
-
-
-class _ClientGone(Exception):
-    pass
 
 
 class ApiEndpoint:
@@ -68,9 +64,9 @@ class ApiEndpoint:
         if path.startswith(CONTROL_PREFIX):
             refused = control_refusal(self.engine.settings, scope["headers"])
             if refused is not None:  # (its body, if any, unread: the connection closes)
-                await _send(send, refused, scope, close=True)
+                await send_answer(send, refused, scope, close=True)
                 return
-            await _send(send, await self._control(scope, receive), scope)
+            await send_answer(send, await self._control(scope, receive), scope)
             return
         if path == OPENAPI_PATH:
             await self._openapi(scope, send)
@@ -93,10 +89,10 @@ class ApiEndpoint:
             )
             if journaled is not None:
                 await journaled
-            await _send(send, routed, scope, payload=payload)
+            await send_answer(send, routed, scope, payload=payload)
             return
         op, path_params = routed
-        body = await self._read_body(headers, receive)
+        body = await read_body(self.engine.settings, headers, receive)
         if isinstance(body, Answer):
             payload = body.encode()
             journaled = self.journal.record(
@@ -104,7 +100,7 @@ class ApiEndpoint:
             )
             if journaled is not None:
                 await journaled
-            await _send(send, body, scope, close=True, payload=payload)
+            await send_answer(send, body, scope, close=True, payload=payload)
             return
         answer = self.engine.respond(op, Request(headers, query, body, path_params), self.queue.take())
         if answer.delay:
@@ -116,7 +112,7 @@ class ApiEndpoint:
         )
         if journaled is not None:  # a journal shared by workers (--workers): once written
             await journaled
-        await _send(send, answer, scope, payload=payload)
+        await send_answer(send, answer, scope, payload=payload)
 
     def direct(
         self, method: str, path: str, query: bytes, raw_headers: list[tuple[bytes, bytes]], body: bytes | None
@@ -196,7 +192,7 @@ class ApiEndpoint:
         self.state.sync(self.engine)
         if method == "GET":
             return Answer(200, {"scenario": self.engine.scenario})
-        raw = await self._read_body({}, receive)
+        raw = await read_body(self.engine.settings, {}, receive)
         if isinstance(raw, Answer):
             return raw
         try:
@@ -227,7 +223,7 @@ class ApiEndpoint:
             self.queue.clear()
             return Answer(204, empty=True)
         if method == "POST":
-            raw = await self._read_body({}, receive)
+            raw = await read_body(self.engine.settings, {}, receive)
             if isinstance(raw, Answer):
                 return raw
             try:
@@ -272,17 +268,21 @@ class ApiEndpoint:
 
     async def _openapi(self, scope: Scope, send: Send, *, docs: bool = False) -> None:
         if scope["method"] not in READ_ONLY:
-            await _send(send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET, HEAD"}), scope)
+            await send_answer(
+                send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET, HEAD"}), scope
+            )
             return
         host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), None)
         url = self.document.url(scope.get("scheme", "http"), host, scope.get("server"))
         body = self.document.bytes_for(url, docs=docs)
         headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-cache")]
-        await _send_raw(send, 200, headers, body, scope)
+        await send_raw(send, 200, headers, body, scope)
 
     async def _docs(self, scope: Scope, send: Send) -> None:
         if scope["method"] not in READ_ONLY:
-            await _send(send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET, HEAD"}), scope)
+            await send_answer(
+                send, Answer(405, {"detail": "Method Not Allowed"}, {"allow": "GET, HEAD"}), scope
+            )
             return
         path = scope["path"]
         if path == docs_ui.DOCUMENT_PATH:
@@ -293,60 +293,9 @@ class ApiEndpoint:
         else:
             found = docs_ui.asset(path)
         if found is None:
-            await _send(send, self._slash_redirect(scope) or NOT_FOUND, scope)
+            await send_answer(send, self._slash_redirect(scope) or NOT_FOUND, scope)
             return
-        await _send_raw(send, 200, found.headers, found.body, scope)
-
-    async def _read_body(self, headers: dict[str, str], receive: Receive) -> bytes | Answer | None:
-        limit = self.engine.settings.max_body
-        declared = headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return _too_large(limit)  # refused before a byte of it is read
-        chunks: list[bytes] = []
-        size = 0
-        # A timer that cancels this task, rather than asyncio.timeout(): a tenth of the cost.
-        task = asyncio.current_task()
-        expired = False
-
-        def expire() -> None:
-            nonlocal expired
-            expired = True
-            if task is not None:
-                task.cancel()
-
-        timer = asyncio.get_running_loop().call_later(self.engine.settings.body_timeout, expire)
-        try:
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    raise _ClientGone
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > limit:
-                    return _too_large(limit)
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-        except asyncio.CancelledError:
-            if not expired or task is None:
-                raise
-            task.uncancel()
-            seconds = f"{self.engine.settings.body_timeout:g}"
-            return Answer(408, {"detail": f"Request body not received within {seconds} s"})
-        finally:
-            timer.cancel()
-        if not size and declared is None and "transfer-encoding" not in headers:
-            return None
-        return b"".join(chunks)
-
-
-async def _send_raw(
-    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, scope: Scope
-) -> None:
-    raw_headers = [(b"content-length", str(len(body)).encode()), *headers]
-    scope[STATUS] = status
-    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": body})
+        await send_raw(send, 200, found.headers, found.body, scope)
 
 
 async def _after(journaled: Awaitable[None], reply: Reply) -> Reply:
@@ -361,98 +310,9 @@ def _encoded_slash(raw_path: bytes | None) -> str | None:
     return raw_path.split(b"?", 1)[0].decode("latin-1")  # (some clients' raw_path holds the query)
 
 
-def to_reply(answer: Answer, payload: bytes, *, close: bool = False) -> Reply:
-    """`_send`'s answer as the direct path sends it: the same header lines, as uvicorn writes
-    them (names in lower case; a name or value that could split the answer is an error)."""
-    lines = [b"content-length: %d\r\n" % len(payload)]
-    if not answer.empty:
-        lines.append(b"content-type: " + answer.media_type.encode("latin-1", "replace") + b"\r\n")
-    for key, text in answer.headers.items():
-        name, value = key.encode("latin-1").lower(), text.encode("latin-1")
-        if HEADER_RE.search(name) or HEADER_VALUE_RE.search(value):
-            raise RuntimeError("Invalid HTTP header.")
-        if name == b"connection" and b"close" in [t.strip().lower() for t in value.split(b",")]:
-            close = True
-        lines += (name, b": ", value, b"\r\n")
-    if close:
-        lines.append(b"connection: close\r\n")
-    return Reply(answer.status, b"".join(lines), payload, close)
-
-
 def _bug() -> Answer:
     """The answer to a request the mock failed on (both paths send it, then close)."""
     return Answer(500, {"detail": "Internal error in the mock server (a bug: please report it)"})
-
-
-def _too_large(limit: int) -> Answer:
-    return Answer(413, {"detail": f"Request body larger than the limit of {limit} bytes"})
-
-
-async def _send(
-    send: Send, answer: Answer, scope: Scope, *, close: bool = False, payload: bytes | None = None
-) -> None:
-    payload = answer.encode() if payload is None else payload
-    raw_headers = [(b"content-length", str(len(payload)).encode())]
-    if not answer.empty:
-        raw_headers.append((b"content-type", answer.media_type.encode("latin-1", "replace")))
-    raw_headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers.items())
-    if close:
-        raw_headers.append((b"connection", b"close"))
-    scope[STATUS] = answer.status
-    await send({"type": "http.response.start", "status": answer.status, "headers": raw_headers})
-    await send({"type": "http.response.body", "body": payload})
-
-
-class JSONCORSMiddleware:
-    """CORS for requests with an `Origin` (browsers always send one), by the policy of cors.py:
-    the origin echoed with credentials allowed; a preflight allows the methods the path serves.
-    A refused preflight is answered in JSON like every other 4xx and logged with its reason;
-    preflights are journaled like other requests."""
-
-    def __init__(self, endpoint: ApiEndpoint, policy: CorsPolicy) -> None:
-        self.endpoint = endpoint
-        self.policy = policy
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        origin, wanted, requested = "", None, ""
-        for name, value in scope["headers"]:
-            if name == b"origin":
-                origin = value.decode("latin-1")
-            elif name == b"access-control-request-method":
-                wanted = value.decode("latin-1")
-            elif name == b"access-control-request-headers":
-                requested = f"{requested},{value.decode('latin-1')}" if requested else value.decode("latin-1")
-        if scope["method"] == "OPTIONS" and wanted is not None:
-            await self._preflight(scope, send, origin, wanted, requested)
-            return
-        extra = self.policy.simple_headers(origin)
-
-        async def with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message["headers"], *extra]}
-            await send(message)
-
-        await self.endpoint(scope, receive, with_cors)
-
-    async def _preflight(self, scope: Scope, send: Send, origin: str, wanted: str, requested: str) -> None:
-        path = scope["path"]
-        decision = self.policy.preflight(origin, wanted, requested, self.endpoint.allowed_methods(path))
-        if isinstance(decision, Refusal):
-            log.warning(
-                "CORS preflight refused: origin %r, %s %s: %s",
-                origin[:200],
-                wanted[:20],
-                path,
-                decision.detail,
-            )
-            status = decision.status
-            await _send(send, Answer(status, {"detail": decision.detail}, {"vary": "Origin"}), scope)
-        else:
-            status = 204
-            await _send_raw(send, status, decision, b"", scope)
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        query = scope.get("query_string", b"").decode("latin-1")
-        self.endpoint.journal.record("OPTIONS", path, query, headers, None, status)
 
 
 class MockApp(Starlette):
@@ -465,11 +325,8 @@ class MockApp(Starlette):
 
     def __init__(self, *, log_stream: TextIO | None = None, lifespan: Any = None) -> None:
         super().__init__(lifespan=lifespan)
-        self.log_stream = log_stream
         self.errors: list[BaseException] = []  # bugs met while answering, for test harnesses
-        self._pending: list[str] = []  # access log lines not yet written
-        self._second = -1
-        self._stamp = ""
+        self.access = AccessLog(log_stream)
 
     def load(self, contract: Contract, settings: Settings, shared: SharedState) -> None:
         """Serve `contract` from now on (at start-up, and again on each --watch reload)."""
@@ -519,7 +376,7 @@ class MockApp(Starlette):
             return None
         if isinstance(reply, Reply):
             if access_log.isEnabledFor(logging.INFO):
-                self._access(client, method, path, reply.status, time.perf_counter() - started)
+                self.access.write(client, method, path, reply.status, time.perf_counter() - started)
             return reply
         return self._direct_later(reply, client, method, path, started)
 
@@ -536,7 +393,7 @@ class MockApp(Starlette):
         except Exception as exc:
             reply = self._failed(exc, method, path)
         if access_log.isEnabledFor(logging.INFO):
-            self._access(client, method, path, reply.status, time.perf_counter() - started)
+            self.access.write(client, method, path, reply.status, time.perf_counter() - started)
         return reply
 
     def failure(self, exc: BaseException, method: str, path: str) -> Reply:
@@ -557,15 +414,15 @@ class MockApp(Starlette):
         started = time.perf_counter()
         try:
             await target(scope, receive, send)
-        except _ClientGone:
+        except ClientGone:
             pass
         except Exception as exc:
             self.errors.append(exc)
             log.exception("unexpected error while answering %s %s", scope["method"], scope["path"])
             if STATUS not in scope:
-                await _send(send, _bug(), scope, close=True)
+                await send_answer(send, _bug(), scope, close=True)
         if access_log.isEnabledFor(logging.INFO):
-            self._access(
+            self.access.write(
                 scope.get("client"),
                 scope["method"],
                 scope["path"],
@@ -573,31 +430,8 @@ class MockApp(Starlette):
                 time.perf_counter() - started,
             )
 
-    def _access(
-        self, client: tuple[str, int] | None, method: str, path: str, status: int, seconds: float
-    ) -> None:
-        # One line: client, method, path (never the query or headers), status, time. Written
-        # straight to the stream, a batch per 50 ms: `logging` and a write per line would cost
-        # a quarter of the throughput (bench/). The `mock_server.access` logger's level still
-        # switches it on and off.
-        now = int(time.time())
-        if now != self._second:
-            self._second, self._stamp = now, time.strftime("%H:%M:%S", time.localtime(now))
-        host = client[0] if client else "-"
-        self._pending.append(
-            f'{self._stamp} INFO {host} "{method} {path}" {status or "-"} {seconds * 1000:.1f}ms\n'
-        )
-        if len(self._pending) == 1:
-            asyncio.get_running_loop().call_later(0.05, self.flush_access_log)
-        elif len(self._pending) >= 1024:  # a bounded buffer, whatever the load
-            self.flush_access_log()
-
     def flush_access_log(self) -> None:
-        lines, self._pending = self._pending, []
-        if lines:
-            stream = self.log_stream or sys.stderr
-            stream.write("".join(lines))
-            stream.flush()
+        self.access.flush()
 
 
 def create_app(

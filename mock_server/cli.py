@@ -28,14 +28,14 @@ from typing import Any
 
 from mock_server import __version__
 from mock_server import options as types
-from mock_server.chaos import parse_fault_code, parse_latency
+from mock_server.answer.scenarios import DYNAMIC, SCENARIOS, recognises
 from mock_server.contract import Contract
-from mock_server.control import TOKEN_HEADER, check_token
-from mock_server.cors import CorsPolicy, parse_origin
-from mock_server.engine import DEV_KEY, Settings
 from mock_server.errors import MockError, UsageError
-from mock_server.generation import Generator
-from mock_server.scenarios import DYNAMIC, SCENARIOS, recognises
+from mock_server.http.control import TOKEN_HEADER, check_token
+from mock_server.http.cors import CorsPolicy, parse_origin
+from mock_server.schema.generation import Generator
+from mock_server.settings import DEV_KEY, Settings
+from mock_server.state.chaos import parse_fault_code, parse_latency
 
 PROG = "meibel-mock"
 
@@ -55,7 +55,7 @@ def _latency(text: str) -> tuple[float, float]:
 
 
 def _workers(text: str) -> int:
-    from mock_server.workers import count
+    from mock_server.state.workers import count
 
     try:
         return count(text)
@@ -214,11 +214,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         if args[:1] == ["proxy"]:
-            from mock_server.proxy import serve_proxy
+            from mock_server.traffic.proxy import serve_proxy
 
             return serve_proxy(args[1:])
         if args[:1] == ["recordings"]:
-            from mock_server.har import recordings_main
+            from mock_server.traffic.har import recordings_main
 
             return recordings_main(args[1:])
         if args[:1] == ["fixtures"]:
@@ -248,7 +248,7 @@ def _warn(line: str) -> None:
 
 def serve_mock(options: argparse.Namespace) -> int:
     from mock_server.app import create_app
-    from mock_server.server import bind, configure_logging, serve
+    from mock_server.http.server import bind, configure_logging, serve
 
     env_key = os.environ.get("MEIBEL_API_KEY", "")
     keys = tuple(dict.fromkeys([*options.api_key, *([env_key] if env_key else [])]))
@@ -318,9 +318,9 @@ def serve_mock(options: argparse.Namespace) -> int:
 def _serve_workers(
     app: Any, sock: socket.socket, settings: Settings, options: argparse.Namespace, limits: Any
 ) -> int:
-    from mock_server.server import serve
-    from mock_server.sqlite_state import SqliteState, create_store
-    from mock_server.workers import Supervisor, remove_store, store_directory
+    from mock_server.http.server import serve
+    from mock_server.state.sqlite_state import SqliteState, create_store
+    from mock_server.state.workers import Supervisor, remove_store, store_directory
 
     directory = store_directory()
     try:

@@ -6,9 +6,7 @@ requirement, the path matcher) is computed here at start-up.
 
 from __future__ import annotations
 
-import copy
 import gc
-import hashlib
 import json
 import re
 import time
@@ -21,16 +19,18 @@ from urllib.parse import unquote, urlsplit
 
 import jsonschema_rs
 
-from mock_server.document_patterns import skip_untranslatable
+from mock_server.document.conformance import check_document, openapi_version
+from mock_server.document.loader import parse_document as parse_document
+from mock_server.document.loader import read_document
+from mock_server.document.openapi30 import convert_openapi30
+from mock_server.document.path_table import PathTable
+from mock_server.document.refs import Link, TooDeep, check_refs, escape, pointer, resolve
+from mock_server.document.structure import HTTP_METHODS as HTTP_METHODS
+from mock_server.document.structure import check_structure, methods
 from mock_server.errors import ContractError, one_line
 from mock_server.errors import DocumentWarning as DocumentWarning
-from mock_server.loader import parse_document as parse_document
-from mock_server.loader import read_document
-from mock_server.path_table import PathTable
-from mock_server.refs import Link, TooDeep, check_refs, escape, pointer, resolve
-from mock_server.structure import HTTP_METHODS as HTTP_METHODS
-from mock_server.structure import check_structure, methods
-from mock_server.validation import SchemaCompiler, SchemaValidator
+from mock_server.schema.document_patterns import skip_untranslatable
+from mock_server.schema.validation import SchemaCompiler, SchemaValidator
 
 JSON = Any
 BUNDLED_NAME = "api-v2.json"
@@ -230,7 +230,7 @@ def _compile(
     warnings: list[DocumentWarning],
 ) -> Contract:
     clock = _Clock(timings)
-    version = _version(document, source)
+    version = openapi_version(document, source)
     if not re.fullmatch(r"3\.[012]\.\d+", version):
         warnings.append(
             DocumentWarning("/openapi", f"openapi {version!r} has no patch number; read as {version}.x")
@@ -250,7 +250,7 @@ def _compile(
             raise ContractError(
                 source, f"{first.message}{more} (refused under --strict)", pointer=first.pointer
             )
-        _check_document(document, source, version)
+        check_document(document, source, version)
         clock.lap("openapi-spec-validator")
     normalized = _copy(document)
     for at, key in ignored:
@@ -263,7 +263,7 @@ def _compile(
     warnings += skipped
     clock.lap("translate patterns")
     if version.startswith("3.0"):
-        _openapi30_to_json_schema(normalized)
+        convert_openapi30(normalized)
     clock.lap("normalize schemas")
     # Validators and generators resolve references against this: what schemas can name.
     schema_root = {key: normalized[key] for key in ("components", *sorted(referenced)) if key in normalized}
@@ -294,51 +294,6 @@ class _Clock:
         now = time.perf_counter()
         self.timings[phase] = self.timings.get(phase, 0.0) + now - self.last
         self.last = now
-
-
-def _version(document: dict[str, Any], source: str) -> str:
-    raw = document.get("openapi")
-    version = str(raw) if isinstance(raw, str | float | int) and not isinstance(raw, bool) else ""
-    if re.fullmatch(r"3\.[012](\.\d+)?", version):
-        return version
-    if "swagger" in document and raw is None:
-        message = f"Swagger {document['swagger']} documents are not supported; only OpenAPI 3.0, 3.1 and 3.2"
-        raise ContractError(source, message, pointer="/swagger")
-    found = repr(raw) if raw is not None else "none"
-    raise ContractError(
-        source,
-        f"only OpenAPI 3.0, 3.1 and 3.2 documents are supported (openapi: {found})",
-        pointer="/openapi",
-    )
-
-
-_VALID_DOCUMENTS: set[str] = set()  # digests of documents already checked in this process
-
-
-def _check_document(document: dict[str, Any], source: str, version: str) -> None:
-    if version.startswith("3.2"):
-        return  # openapi-spec-validator has no 3.2 schema yet; the structural check applies
-    # The meta-validation takes most of a second; an app, a test or a CLI run may load the same
-    # document several times in one process.
-    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
-    if digest in _VALID_DOCUMENTS:
-        return
-    _validate_document(document, source, version)
-    _VALID_DOCUMENTS.add(digest)
-
-
-def _validate_document(document: dict[str, Any], source: str, version: str) -> None:
-    from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
-
-    validator_cls = OpenAPIV30SpecValidator if version.startswith("3.0") else OpenAPIV31SpecValidator
-    try:
-        error = next(iter(validator_cls(document).iter_errors()), None)
-    except Exception as exc:  # the validator raises on unresolvable $refs and similar
-        raise ContractError(source, f"not a valid OpenAPI document: {one_line(str(exc))}") from None
-    if error is not None:
-        pointer = "".join("/" + escape(str(p)) for p in error.absolute_path)
-        message = one_line(str(error.message))
-        raise ContractError(source, f"not a valid OpenAPI document: {message}", pointer=pointer or "/")
 
 
 def _copy(document: dict[str, Any]) -> dict[str, Any]:
@@ -375,44 +330,6 @@ def _base_path(document: dict[str, Any]) -> tuple[str, DocumentWarning | None]:
     return "", DocumentWarning(
         "/servers/0/url", f"server url {written!r} is not a URL a request can reach; served at /"
     )
-
-
-def openapi30_to_json_schema(node: Any) -> Any:
-    """A converted copy of one 3.0 schema (the document's own are converted once, at load)."""
-    holder = {"schema": copy.deepcopy(node)}  # the conversion works in place, inside a container
-    _openapi30_to_json_schema(holder)
-    return holder["schema"]
-
-
-def _openapi30_to_json_schema(document: dict[str, Any]) -> None:
-    """Rewrite 3.0 schema dialect (nullable, boolean exclusive bounds) into JSON Schema 2020-12,
-    in place, in one pass over the (copied) document."""
-    stack: list[Any] = [document]
-    while stack:
-        node = stack.pop()
-        if type(node) is list:
-            stack.extend(item for item in node if type(item) is dict or type(item) is list)
-            continue
-        if type(node) is not dict:
-            continue
-        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
-            if node.get(exclusive) is True and bound in node:
-                node[exclusive] = node.pop(bound)
-            elif node.get(exclusive) is False:
-                del node[exclusive]
-        if node.get("nullable") is True:
-            del node["nullable"]
-            if isinstance(node.get("type"), str):
-                node["type"] = [node["type"], "null"]
-                if "enum" in node and isinstance(node["enum"], list) and None not in node["enum"]:
-                    node["enum"] = [*node["enum"], None]
-            else:
-                inner = dict(node)
-                node.clear()
-                node["anyOf"] = [inner, {"type": "null"}]
-        elif "nullable" in node and node["nullable"] is False:
-            del node["nullable"]
-        stack.extend(value for value in node.values() if type(value) is dict or type(value) is list)
 
 
 class _Builder:

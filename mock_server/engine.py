@@ -1,135 +1,51 @@
 """The mock's decisions, without HTTP: which status, body and headers a request gets.
 
-`app.py` does the I/O (reading the body within its limits, sending the answer); everything
-here is plain Python over already-read request parts, so it is tested without a socket.
+`app.py` does the I/O (`http/messages.py`: reading the body within its limits, sending the
+answer); everything here is plain Python over already-read request parts, so it is tested
+without a socket.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
-import json
 import os
 import random
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import jsonschema_rs
-import orjson
-
-from mock_server.behaviour import Behaviour
-from mock_server.bodies import BodyReader, body_reader
-from mock_server.chaos import Chaos
-from mock_server.contract import (
-    Contract,
-    Credential,
-    Operation,
-    is_json_media_type,
-    openapi30_to_json_schema,
-)
+from mock_server.answer.documented import DocumentedAnswers
+from mock_server.answer.exchange import NOT_FOUND, UNAUTHENTICATED_HEADERS, Answer, Request
+from mock_server.answer.recordings import RECORDING_HEADER, load_recordings
+from mock_server.answer.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
+from mock_server.answer.selection import Responses
+from mock_server.answer.selection import build as build_responses
+from mock_server.contract import Contract, Credential, Operation, is_json_media_type
+from mock_server.document.openapi30 import openapi30_to_json_schema
+from mock_server.document.refs import escape, follow
 from mock_server.errors import UsageError
-from mock_server.forms import FormBody, form_body, is_form
-from mock_server.generation import Generator
-from mock_server.limits import BODY_TIMEOUT
-from mock_server.negotiation import accepts_content, choose, essence, is_json
-from mock_server.parameters import Coercer, Decoder, coercer, cookies, decoder, multi
-from mock_server.recordings import RECORDING_HEADER, load_recordings
-from mock_server.refs import escape, follow
-from mock_server.rendering import render
-from mock_server.scenarios import DEFAULT_SCENARIO, SCENARIOS, BatchExecutions, recognises
-from mock_server.selection import MISSING, Media, Response, Responses, static_value
-from mock_server.selection import build as build_responses
-from mock_server.validation import ErrorList, Loc, compile_validator, error, parse_json, unicode_errors
+from mock_server.request.bodies import BodyReader, body_reader
+from mock_server.request.forms import FormBody, form_body, is_form
+from mock_server.request.json_body import parse_json, unicode_errors
+from mock_server.request.negotiation import accepts_content, essence
+from mock_server.request.parameters import Coercer, Decoder, coercer, cookies, decoder, multi
+from mock_server.request.preferences import parse_prefer, query_preferences
+from mock_server.schema.explain import ErrorList, Loc, error
+from mock_server.schema.generation import Generator
+from mock_server.schema.validation import compile_validator
+from mock_server.settings import Settings
+from mock_server.state.behaviour import Behaviour
+from mock_server.state.chaos import Chaos
+from mock_server.state.clock import Clock
 
-DEV_KEY = "meibel-mock-key"
 # Up to this many operations, every answer's generator is compiled at start-up; beyond (Graph's
 # thousands), each on its first use: compiling them all took longer than the document's loading.
 EAGER_OPERATIONS = 1000
-MiB = 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Settings:
-    api_keys: tuple[str, ...] = ()  # none given: the development key is accepted
-    max_body: int = MiB
-    body_timeout: float = BODY_TIMEOUT
-    cors_origins: tuple[str, ...] = ()  # none given: any origin
-    scenario: str | None = None
-    seed: int | None = None
-    latency: tuple[float, float] | None = None  # seconds, low and high
-    fail_rate: float = 0.0
-    fail_code: int = 503
-    journal_size: int = 1000  # entries kept at most
-    journal_bytes: int = 8 * MiB  # and bytes kept at most, all entries together
-    control: bool = True  # False: `/__mock/` answers 404
-    control_token: str | None = None  # `/__mock/` needs it in X-Mock-Control-Token (control.py)
-    recordings: str | None = None  # a folder of recorded answers to replay (recordings.py)
-    match: str = "exact"  # how a recording's body must match: "exact" or "partial"
-
-    @property
-    def accepted_keys(self) -> tuple[str, ...]:
-        return self.api_keys or (DEV_KEY,)
-
-
-@dataclass(slots=True)
-class Answer:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    empty: bool = False  # no body at all (a 204, or a schema-less response)
-    delay: float = 0.0  # seconds to wait before answering (simulated latency)
-    media_type: str = "application/json"  # the Content-Type sent with a body
-    raw: bytes | None = None  # the body already rendered (a non-JSON media type)
-    recording: str | None = None  # the recording replayed (its name), for the journal
-
-    def encode(self) -> bytes:
-        if self.empty:
-            return b""
-        if self.raw is not None:
-            return self.raw
-        try:
-            return orjson.dumps(self.body)
-        except TypeError:  # lone surrogates in an echoed `input`, integers past 64 bits: escape them
-            return json.dumps(self.body, separators=(",", ":"), allow_nan=False).encode()
-
-
-@dataclass(slots=True)
-class Request:
-    headers: Mapping[str, str]  # lower-case names
-    query_string: str = ""
-    body: bytes | None = None  # None: no body was sent
-    path_params: Mapping[str, str] = field(default_factory=dict)
-
-
-NOT_FOUND = Answer(404, {"detail": "Not Found"})
-UNAUTHENTICATED_HEADERS = {"www-authenticate": "APIKey"}
-
-
-class Clock:
-    """Wall time, or with a seed a clock that starts at a seed-derived instant and advances a
-    seed-derived step per request: runs with the same seed see the same timestamps."""
-
-    def __init__(self, seed: int | None) -> None:
-        self._rng = random.Random(f"clock:{seed}") if seed is not None else None
-        self._now = (
-            datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=self._rng.randint(0, 364))
-            if self._rng
-            else None
-        )
-
-    def now(self) -> datetime:
-        if self._rng is None or self._now is None:
-            return datetime.now(UTC)
-        self._now += timedelta(milliseconds=self._rng.randint(500, 5000))
-        return self._now
-
-
-class Engine:
+class Engine(DocumentedAnswers):
     def __init__(self, contract: Contract, settings: Settings) -> None:
         self.contract = contract
         self.settings = settings
@@ -266,7 +182,7 @@ class Engine:
         except ValueError as exc:
             return Answer(400, {"detail": str(exc)})
         if "__" in request.query_string:
-            prefer = {**_query_preferences(request.query_string), **prefer}
+            prefer = {**query_preferences(request.query_string), **prefer}
         if queued is not None:
             prefer = {**prefer, **queued.preferences()}
         if self.chaos.idle and "latency" not in prefer and "fault" not in prefer:
@@ -365,127 +281,6 @@ class Engine:
             raw=found.payload or b"",
             recording=found.name,
         )
-
-    def _documented_answer(
-        self, op: Operation, table: Responses, request: Request, prefer: dict[str, str]
-    ) -> Answer:
-        scenario = prefer.get("example") or self.scenario
-        dynamic = prefer.get("dynamic", "").lower() == "true" or scenario == "dynamic"
-        name = None if scenario in (None, "dynamic") else scenario
-        if "code" in prefer:
-            code = prefer["code"]
-            valid_code = code.isdigit() and 100 <= int(code) <= 599
-            response = table.lookup(int(code)) if valid_code else None
-            if response is None:  # 404, as Prism answers: the document has no such answer
-                documented = ", ".join(table.documented())
-                return Answer(
-                    404,
-                    {
-                        "detail": f"Requested status code {code} is not defined in the document for "
-                        f"{op.operation_id}; documented: {documented}"
-                    },
-                )
-            status = int(code)
-        else:
-            found = table.success()
-            if found is None:  # a document with no responses for the operation
-                return Answer(200, empty=True)
-            status, response = found
-        media_type = choose(request.headers.get("accept"), response.offered)
-        if response.media and media_type is None:
-            offered = ", ".join(response.offered)
-            return Answer(
-                406,
-                {"detail": f"None of the media types in Accept is available; this answer offers {offered}"},
-            )
-        if name is not None:
-            media = _media(response, media_type)
-            named = _named(media)
-            if name not in named:
-                return _unknown_example(op, name, named)
-            return _rendered(status, media_type, media, named[name], response)
-        return self._answer_from(status, response, media_type, dynamic=dynamic)
-
-    def _answer_from(
-        self, status: int, response: Response, media_type: str | None, *, dynamic: bool, kit: Any = MISSING
-    ) -> Answer:
-        if not response.media or media_type is None:
-            return Answer(status, empty=True, headers=_documented_headers(response))
-        media = _media(response, media_type)
-        value = MISSING if dynamic and media.generate is not None else static_value(media)
-        if value is MISSING and kit is not MISSING and self._kit_fits(media, kit):
-            value = kit  # the document's own shape is the kit's (a FastAPI document): say what is wrong
-        if value is MISSING and media.generate is not None:
-            value = media.generate(self.rng, 0)
-        if value is MISSING:
-            return Answer(status, media_type=media_type, raw=b"", headers=_documented_headers(response))
-        return _rendered(status, media_type, media, value, response)
-
-    def _kit_fits(self, media: Media, kit: Any) -> bool:
-        if media.schema is None or not is_json(media.media_type):
-            return False
-        validator: Any = self._fits.get(id(media))
-        if validator is None:
-            try:
-                validator = self.contract.compiler.checker(media.schema, formats=False)
-            except (ValueError, TypeError, jsonschema_rs.ReferencingError):  # cannot compile: no kit shape
-                validator = False
-            self._fits[id(media)] = validator
-        if validator is False:
-            return False
-        try:
-            return bool(validator.is_valid(kit))
-        except (ValueError, OverflowError, TypeError):
-            return False
-
-    def _invalid(
-        self, table: Responses, errors: ErrorList, request: Request, op: Operation, prefer: dict[str, str]
-    ) -> Answer:
-        """An invalid request: the first documented of 422, 400 (and their range), `default` (as 422),
-        Prism's order; the kit's FastAPI-style 422 only where the document declares none. A named
-        example (`Prefer: example=NAME`) is taken from that answer when it has one by that name."""
-        kit = {"detail": errors}
-        name = prefer.get("example")
-        found = table.first_of(("422", "400"), 422)
-        if found is None and all(e["loc"][0] == "path" for e in errors):
-            # A path whose parameters break their schema names no resource: the documented 404.
-            found = table.first_of(("404",), 404)
-        if found is None:
-            return Answer(422, kit)
-        status, response = found
-        media_type = choose(request.headers.get("accept"), response.offered) or _first(response)
-        if name is not None and response.media and name != self.scenario:
-            media = _media(response, media_type)
-            named = _named(media)
-            if name in named:
-                return _rendered(status, media_type, media, named[name], response)
-            if prefer.get("code") in (None, str(status)):
-                return _unknown_example(op, name, named)
-            # The example asked for belongs to the answer of another code: an invalid request gets
-            # the error's own (as Prism: invalid input wins over Prefer).
-        return self._answer_from(status, response, media_type, dynamic=False, kit=kit)
-
-    def _unsupported(self, table: Responses, request: Request, op: Operation) -> Answer:
-        """A body the operation does not take, or in a media type it does not declare: 415, in the
-        document's shape where it declares one (as Prism answers)."""
-        found = table.first_of(("415",), 415)
-        if found is None:
-            declared = ", ".join(op.body.media_types) if op.body else "no body"
-            return Answer(415, {"detail": f"Unsupported Media Type: this operation takes {declared}"})
-        status, response = found
-        media_type = choose(request.headers.get("accept"), response.offered) or _first(response)
-        return self._answer_from(status, response, media_type, dynamic=False)
-
-    def _unauthorized(self, table: Responses, request: Request) -> Answer:
-        found = table.first_of(("401", "403"), 401)
-        if found is None:
-            return Answer(401, {"detail": "Not authenticated"}, dict(UNAUTHENTICATED_HEADERS))
-        status, response = found
-        media_type = choose(request.headers.get("accept"), response.offered) or _first(response)
-        answer = self._answer_from(status, response, media_type, dynamic=False)
-        if status == 401:
-            answer.headers = {**UNAUTHENTICATED_HEADERS, **answer.headers}
-        return answer
 
     def _body(self, op: Operation, request: Request) -> tuple[Any, ErrorList]:
         spec = op.body
@@ -622,57 +417,6 @@ class Engine:
 _ANSWERABLE = frozenset((None, "dynamic", *SCENARIOS))
 
 
-def _unknown_example(op: Operation, name: str, named: Mapping[str, Any]) -> Answer:
-    available = ", ".join(named) or "none (this operation's document declares no examples)"
-    return Answer(404, {"detail": f"Unknown example {name!r} for {op.operation_id}; available: {available}"})
-
-
-def _first(response: Response) -> str | None:
-    return next(
-        (m for m in response.offered if is_json(m)), response.offered[0] if response.offered else None
-    )
-
-
-def _media(response: Response, media_type: str | None) -> Media:
-    found = response.get(media_type) if media_type is not None else None
-    if found is None:  # a `*/*` entry answering a concrete type
-        found = next((m for m in response.media if m.media_type.strip() == "*/*"), response.media[0])
-    return found
-
-
-def _named(media: Media) -> dict[str, Any]:
-    named = dict(media.examples)
-    if media.example is not MISSING:
-        named.setdefault("default", media.example)
-    return named
-
-
-def _rendered(status: int, media_type: str | None, media: Media, value: Any, response: Response) -> Answer:
-    headers = _documented_headers(response)
-    if media_type is None:
-        return Answer(status, value, headers)
-    content_type = "application/json" if media_type.strip() == "*/*" else media_type
-    if is_json(content_type):
-        return Answer(status, value, headers, media_type=content_type)
-    return Answer(
-        status, value, headers, media_type=content_type, raw=render(value, content_type, root=media.root)
-    )
-
-
-def _documented_headers(response: Response) -> dict[str, str]:
-    return dict(response.headers)
-
-
-def _query_preferences(query: str) -> dict[str, str]:
-    """Prism's query spellings of the preferences: `?__code=404&__example=cat&__dynamic=true`
-    (a `Prefer` header wins over them)."""
-    out = {}
-    for name, value in parse_qsl(query, keep_blank_values=True):
-        if name in ("__code", "__example", "__dynamic") and value:
-            out[name[2:]] = value
-    return out
-
-
 def _basic_password(header: str) -> str:
     """`Authorization: Basic base64(user:password)` → the password (`curl -u user:KEY`)."""
     scheme, _, token = header.partition(" ")
@@ -734,22 +478,3 @@ def _raw_parameter(document: Mapping[str, Any], op: Operation, name: str, locati
         if isinstance(found, Mapping) and found.get("name") == name and found.get("in") == location:
             return found
     return {"name": name, "in": location}
-
-
-_TOKEN = re.compile(r'\s*([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^,;\s]*)\s*(?:;[^,]*)?')
-
-
-def parse_prefer(header: str) -> dict[str, str]:
-    """`Prefer: example=completed, code=422, dynamic=true, latency=200ms, fault=503` (RFC 7240;
-    preferences the mock does not know are ignored)."""
-    out: dict[str, str] = {}
-    for part in filter(None, (p.strip() for p in header.split(","))):
-        found = _TOKEN.fullmatch(part)
-        if found is None:
-            continue
-        name, value = found.group(1).lower(), found.group(2).strip('"')
-        if name in ("example", "code", "dynamic", "latency", "fault"):
-            if not value:
-                raise ValueError(f"Prefer: {name} needs a value, as in {name}=…")
-            out[name] = value
-    return out

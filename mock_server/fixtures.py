@@ -13,11 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mock_server.answer.exchange import Request
+from mock_server.answer.recordings import load_recordings
+from mock_server.answer.scenarios import SCENARIOS
 from mock_server.contract import Contract, is_json_media_type
-from mock_server.engine import Engine, Request, Settings
+from mock_server.engine import Engine
 from mock_server.errors import MockError, UsageError
-from mock_server.recordings import load_recordings
-from mock_server.scenarios import SCENARIOS
+from mock_server.settings import Settings
 
 
 def write_fixtures(

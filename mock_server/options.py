@@ -13,7 +13,7 @@ import sys
 from typing import NoReturn
 
 from mock_server.contract import Contract, load_contract
-from mock_server.limits import BODY_TIMEOUT, ServerLimits
+from mock_server.http.limits import BODY_TIMEOUT, ServerLimits
 
 
 class Parser(argparse.ArgumentParser):

@@ -24,13 +24,13 @@ from typing import Any
 import uvicorn
 
 from mock_server.app import create_app
-from mock_server.behaviour import Behaviour, behaviour
 from mock_server.contract import Contract, load_contract
-from mock_server.engine import Settings
 from mock_server.errors import UsageError
-from mock_server.journal import JournalEntry
-from mock_server.limits import ServerLimits
-from mock_server.server import protocol_class, uvicorn_options
+from mock_server.http.limits import ServerLimits
+from mock_server.http.server import protocol_class, uvicorn_options
+from mock_server.settings import Settings
+from mock_server.state.behaviour import Behaviour, behaviour
+from mock_server.state.journal import JournalEntry as JournalEntry  # public here, where it stays
 
 
 class ThreadedServer:

@@ -66,7 +66,7 @@ class Client:
 def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """pytester's runs load every installed plugin, pytest-asyncio (the dev extra) among them, which
     warns in each run that its loop scope is unset, into this run's own warnings summary. The inner
-    runs are given the setting. (tests/test_pytest_route.py runs the suite beside it without.)"""
+    runs are given the setting. (tests/contract/test_pytest_route.py runs the suite beside it without.)"""
     if importlib.util.find_spec("pytest_asyncio") is not None:
         setting = ("-o", "asyncio_default_fixture_loop_scope=function")
         for name in ("runpytest_inprocess", "runpytest_subprocess"):

@@ -17,8 +17,8 @@ from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 
 from mock_server import Settings, load_contract
+from mock_server.answer.exchange import Request as MockRequest
 from mock_server.engine import Engine
-from mock_server.engine import Request as MockRequest
 from tests.broken import KEY
 from tests.fastapi_twin import models
 

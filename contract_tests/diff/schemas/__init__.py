@@ -1,0 +1,1 @@
+"""Two schemas compared from one side of the wire, keyword by keyword."""

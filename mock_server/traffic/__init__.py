@@ -1,0 +1,2 @@
+"""Real traffic: the validating proxy, the check of an answer against the document, recording, and
+HAR archives turned into recordings."""
