@@ -239,6 +239,8 @@ def build(
     }
     if violations:
         content["violations"] = list(violations)
+    # A key named in the path (`/keys/{key}`) shapes neither the name nor the identity.
+    path_params = {name: redactor.text(value) for name, value in path_params.items()}
     identity = request_identity(request, path_params)
     slug = _slug(request.get("body"), path_params)
     stem = f"{exchange.status}-{slug}-{identity[:6]}" if slug else f"{exchange.status}-{identity[:6]}"
@@ -309,7 +311,7 @@ def safe_name(text: str) -> str:
 def _slug(body: Any, path_params: Mapping[str, str]) -> str:
     found = _short_text(body, 0)
     if found is None:
-        found = next((value for value in path_params.values() if value), None)
+        found = next((value for value in path_params.values() if value and value != REDACTED), None)
     if not found:
         return ""
     return re.sub(r"[^a-z0-9]+", "-", found.lower()).strip("-")[:24].strip("-")

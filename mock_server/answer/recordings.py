@@ -15,7 +15,8 @@ A request matches a recording of its operation when
   of the recorded body is present with its value, at every depth: an object may have more
   fields, an array has the same length and its items match in order, each partially;
   a body that is not JSON must be the same bytes.
-A recorded `[redacted]` (a key that was hidden) matches any value in its place.
+A recorded `[redacted]` (a key that was hidden) matches any value in its place; a recording that
+names the value itself is more specific, and answers before one that matches only through `[redacted]`.
 
 When several recordings match (`--record-all` recorded repeats), they are served in order of
 name, the last one again once all have been. `Prefer: example=NAME` picks a recording of the
@@ -67,6 +68,7 @@ class Replay:
     payload: bytes | None
     broken: bool  # the recorder noted that the answer breaks the document
     uses: int = 0
+    wildcards: int = 0  # `[redacted]` values: each matches anything, so fewer is more specific
 
 
 @dataclass
@@ -112,6 +114,11 @@ class Recordings:
         found = [r for r in replays if _matches(r, path_params, query, body, self.partial)]
         if not found:
             return None
+        if (
+            len(found) > 1
+        ):  # the most specific: `/keys/abc` recorded answers `/keys/abc` before `/keys/[redacted]`
+            fewest = min(r.wildcards for r in found)
+            found = [r for r in found if r.wildcards == fewest]
         chosen = found[0]
         if len(found) > 1:
             turn = tuple(r.name for r in found)
@@ -243,7 +250,19 @@ def _replay(content: Any, name: str, contract: Contract) -> Replay | None:
         media_type=media_type if media_type and _sendable("content-type", media_type) else None,
         payload=body_bytes(response),
         broken=bool(content.get("violations")),
+        wildcards=_wildcards([found.path_params, query, body]),
     )
+
+
+def _wildcards(node: Any) -> int:
+    """How many `[redacted]` values `node` holds, at any depth."""
+    if isinstance(node, str):
+        return node == REDACTED
+    if isinstance(node, dict):
+        return sum(_wildcards(value) for value in node.values())
+    if isinstance(node, list):
+        return sum(_wildcards(item) for item in node)
+    return 0
 
 
 def _sendable(name: str, value: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mock_server import Contract, Settings, create_app, load_contract
+from mock_server import DEV_KEY, Contract, Settings, create_app, load_contract
 from mock_server.answer.recording import Exchange
 from mock_server.answer.recordings import same
 from mock_server.cli import main
@@ -329,3 +329,69 @@ def test_both_journals_mark_a_replayed_answer_alike(tmp_path: Path) -> None:
         assert [e.get("recording") for e in entries] == ["createExecution/201-x-abc123", None]
         assert "recording" not in entries[1]  # an entry not replayed keeps its shape
     assert local.snapshot().used_bytes == shared.snapshot().used_bytes
+
+
+KEYS_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "keys", "version": "1"},
+    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}},
+    "security": [{"key": []}],
+    "paths": {
+        "/keys/{key_id}": {
+            "get": {
+                "operationId": "getKey",
+                "parameters": [
+                    {"name": "key_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "object", "properties": {"owner": {"type": "string"}}}
+                            }
+                        },
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def test_a_key_hidden_in_the_path_matches_any_value_there(tmp_path: Path) -> None:
+    # A client that names its own key in the path (`/keys/{key}`): the file says `[redacted]` there,
+    # and replay answers that recording whatever key a later client names in that place.
+    from mock_server.contract import contract_from_dict
+
+    contract = contract_from_dict(KEYS_DOCUMENT)
+    recorder = Recorder(contract, tmp_path)
+    for key_id, owner, key in (
+        ("secret-key-123", "ann", "secret-key-123"),
+        ("plain-id", "bob", "other-key-9"),
+    ):
+        path = f"/keys/{key_id}"
+        routed = contract.match("GET", path)
+        assert routed is not None and routed.operation is not None
+        sent = [("X-Key", key)]
+        answer = [("content-type", "application/json")]
+        written = recorder.record(
+            routed.operation,
+            routed.path_params,
+            Exchange("GET", path, "", sent, None, 200, answer, json.dumps({"owner": owner}).encode()),
+            [],
+        )
+        assert written is not None
+    files = sorted(tmp_path.rglob("*.json"))
+    texts = [path.read_text() for path in files]
+    for secret in ("secret-key-123", "other-key-9"):
+        assert not any(secret in text or secret in str(path) for text, path in zip(texts, files, strict=True))
+    assert sum('"/keys/[redacted]"' in text for text in texts) == 1
+    with Client(create_app(contract, settings=Settings(recordings=str(tmp_path)))) as client:
+        for key_id in ("another-key-456", "secret-key-123", "other-id"):
+            found = client.request("GET", f"/keys/{key_id}", headers={"X-Key": DEV_KEY})
+            assert (found.status_code, found.json()) == (200, {"owner": "ann"}), key_id
+        for _ in range(2):  # the recording that names the value, every time: the more specific
+            named = client.request("GET", "/keys/plain-id", headers={"X-Key": DEV_KEY})
+            assert named.json() == {"owner": "bob"}
+            assert named.headers["x-mock-recording"].startswith("getKey/200-plain-id-")

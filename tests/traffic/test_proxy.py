@@ -7,6 +7,7 @@ import json
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -338,3 +339,33 @@ def test_a_stalled_body_is_a_marked_408_and_never_forwarded(contract: Contract) 
             proxy.close()
     assert answer.status_code == 408 and answer.headers["x-mock-proxy"] == "body-timeout"
     assert recorder.seen == []
+
+
+def test_an_answer_the_upstream_compressed_is_passed_on_and_not_recorded(
+    contract: Contract, tmp_path: Path
+) -> None:
+    # A recording replays a body as JSON; a gzip body it could not read back is passed on untouched
+    # and left out, rather than written as bytes that would replay as something else.
+    import gzip
+
+    from mock_server.traffic.recorder import Recorder as ExchangeRecorder
+
+    compressed = gzip.compress(json.dumps({"id": "exec_1", "status": "queued"}).encode())
+
+    async def gzipping(scope: Scope, receive: Receive, send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        headers = [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")]
+        await send({"type": "http.response.start", "status": 201, "headers": headers})
+        await send({"type": "http.response.body", "body": compressed})
+
+    recorder = ExchangeRecorder(contract, tmp_path)
+    with serve_in_thread(gzipping) as upstream:
+        app = ValidationProxy(contract, upstream.origin, recorder=recorder)
+        with Client(app) as proxy:
+            answer = proxy.post(PATH, content=json.dumps(VALID).encode(), headers={**KEY, **JSON_CT})
+            proxy.run(app.aclose())
+    assert answer.status_code == 201 and answer.headers["content-encoding"] == "gzip"
+    assert answer.json() == {"id": "exec_1", "status": "queued"}  # the client's httpx inflated it
+    assert VIOLATIONS_HEADER not in answer.headers  # unchecked, not called broken
+    assert (recorder.written, list(tmp_path.rglob("*.json"))) == (0, [])
