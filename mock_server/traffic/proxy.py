@@ -95,6 +95,8 @@ class ValidationProxy:
         self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
 
     async def aclose(self) -> None:
+        if self.recorder is not None:
+            self.recorder.flush()
         await self.client.aclose()
 
     def stopped(self) -> None:
@@ -160,7 +162,7 @@ class ValidationProxy:
             # as recorded: not recorded.)
             exchange = Exchange(method, path, query, headers, body or None, status, received, content)
             answer_problems = [p.removeprefix("response: ") for p in problems[request_problems:]]
-            self.recorder.record(*routed, exchange, answer_problems, request_broken=request_problems > 0)
+            self.recorder.later(*routed, exchange, answer_problems, request_broken=request_problems > 0)
 
     async def _read(self, headers: dict[str, str], receive: Receive) -> bytes:
         """The whole body, or a refusal: past `max_body` (413), or slower than `body_timeout` (408)."""

@@ -9,11 +9,18 @@ the proxy's own refusals. At most `max_files` files are written per run (then on
 
 Writes are atomic (a temporary file in the same folder, then a rename), so a replay never reads
 half a file; a write that fails is one log line, and the proxy goes on.
+
+The proxy hands exchanges over with `later()`: they are written together, within `BATCH_DELAY`
+of the answer (sooner when `BATCH` of them or `BATCH_BYTES` wait), and all of them before the
+shutdown's summary. A file built in a run of others costs about a third of the CPU of one built
+alone between two requests, when the proxy's own work has pushed the recorder's code and data
+out of the processor's caches (`bench/recording.py`: 30 µs against 100 µs and more).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import hashlib
 import logging
@@ -29,6 +36,9 @@ from mock_server.errors import UsageError
 log = logging.getLogger("mock_server.recorder")
 DEFAULT_MAX_FILES = 1000
 MAX_REMEMBERED = 1_000_000  # digests of recorded requests kept (16 bytes each) to skip repeats fast
+BATCH = 64  # exchanges waiting to be written, at most
+BATCH_BYTES = 4 * 1024 * 1024  # their bodies, at most (then written at once)
+BATCH_DELAY = 0.1  # seconds an exchange waits to be written, at most
 
 
 class Recorder:
@@ -55,6 +65,40 @@ class Recorder:
         self.invalid = 0  # requests that break the document: not recorded
         self.over = 0  # past max_files: not recorded
         self.failed = 0  # writes that failed
+        # Exchanges handed over by `later()`, not yet written, and the bytes of their bodies.
+        self._pending: list[tuple[Operation, Mapping[str, str], Exchange, Sequence[str], bool]] = []
+        self._pending_bytes = 0
+        self._timer: asyncio.TimerHandle | None = None
+
+    def later(
+        self,
+        op: Operation,
+        path_params: Mapping[str, str],
+        exchange: Exchange,
+        violations: Sequence[str],
+        *,
+        request_broken: bool = False,
+    ) -> None:
+        """`record()` this exchange with others, soon (see the module's docstring); in the event loop."""
+        self._pending.append((op, path_params, exchange, violations, request_broken))
+        self._pending_bytes += len(exchange.body or b"") + len(exchange.response)
+        if len(self._pending) >= BATCH or self._pending_bytes >= BATCH_BYTES:
+            self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(BATCH_DELAY, self.flush)
+
+    def flush(self) -> None:
+        """Write every exchange `later()` was given, in the order given."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        pending, self._pending, self._pending_bytes = self._pending, [], 0
+        for op, path_params, exchange, violations, request_broken in pending:
+            try:
+                self.record(op, path_params, exchange, violations, request_broken=request_broken)
+            except Exception:  # a bug in one exchange's file must not lose the others of its batch
+                self.failed += 1
+                log.exception("cannot record %s %s", exchange.method, op.path)
 
     def record(
         self,
@@ -131,6 +175,7 @@ class Recorder:
         return f"into {self.directory} (at most {self.max_files} files; keys hidden)"
 
     def summary(self) -> str:
+        self.flush()  # what waits is part of what was recorded
         parts = [f"recorded {self.written} exchange{'s' if self.written != 1 else ''} in {self.directory}"]
         if self.broken:
             parts.append(f"{self.broken} of them break the document (noted in the files)")

@@ -145,6 +145,12 @@ def test_the_guide_runs_as_written(
                     assert answer.status_code in (200, 201), (line, answer.text)
                     answers["proxy" if "proxy" not in answers else line] = answer
                 elif words[0] == "git":
+                    if server is not None and words[1] == "add":
+                        # The guide stops the proxy before committing ("Stop it with Ctrl-C (or
+                        # SIGTERM)"): what it recorded is all on disk once it has stopped.
+                        assert "Stop it with Ctrl-C (or SIGTERM)" in GUIDE.read_text()
+                        logs.append(server.stop())
+                        server = None
                     subprocess.run(words, cwd=tmp_path, check=True, env=git_env, capture_output=True)
                 else:
                     pytest.fail(f"a command the test does not run: {line}")

@@ -8,6 +8,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -369,3 +370,71 @@ def test_an_answer_the_upstream_compressed_is_passed_on_and_not_recorded(
     assert answer.json() == {"id": "exec_1", "status": "queued"}  # the client's httpx inflated it
     assert VIOLATIONS_HEADER not in answer.headers  # unchecked, not called broken
     assert (recorder.written, list(tmp_path.rglob("*.json"))) == (0, [])
+
+
+def _named(index: int) -> bytes:
+    body = json.loads(json.dumps(VALID))
+    body["batch_spec_json"]["name"] = f"Batch {index}"
+    return json.dumps(body).encode()
+
+
+def test_recordings_are_written_in_batches_soon_after_the_answer(
+    contract: Contract, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mock_server.traffic import recorder as recorder_module
+    from mock_server.traffic.recorder import BATCH, BATCH_DELAY
+    from mock_server.traffic.recorder import Recorder as ExchangeRecorder
+
+    def files() -> int:
+        return sum(1 for _ in tmp_path.rglob("*.json"))
+
+    recorder = ExchangeRecorder(contract, tmp_path)
+    with serve_in_thread(broken.mock()) as upstream:
+        app = ValidationProxy(contract, upstream.origin, recorder=recorder)
+        with Client(app) as proxy:
+            assert proxy.post(PATH, content=_named(0), headers={**KEY, **JSON_CT}).status_code == 201
+            assert files() == 0  # waiting for others, at most BATCH_DELAY
+            proxy.run(asyncio.sleep(BATCH_DELAY * 3))
+            assert files() == 1
+            monkeypatch.setattr(recorder_module, "BATCH_DELAY", 600.0)  # only a full batch is written now
+            for index in range(1, BATCH):
+                proxy.post(PATH, content=_named(index), headers={**KEY, **JSON_CT})
+            assert files() == 1
+            proxy.post(PATH, content=_named(BATCH), headers={**KEY, **JSON_CT})
+            assert (recorder.written, recorder.repeats, recorder.invalid, recorder.failed) == (
+                1 + BATCH,
+                0,
+                0,
+                0,
+            )
+            assert files() == 1 + BATCH
+            proxy.post(PATH, content=_named(BATCH + 1), headers={**KEY, **JSON_CT})
+            assert files() == 1 + BATCH
+            # The summary at shutdown counts what waited: it is written first.
+            assert recorder.summary().startswith(f"recorded {BATCH + 2} exchanges in ")
+            assert files() == BATCH + 2
+            proxy.run(app.aclose())
+
+
+def test_a_bug_in_one_recording_loses_none_of_its_batch(
+    contract: Contract, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mock_server.answer.recording import build
+    from mock_server.traffic import recorder as recorder_module
+
+    def failing(redaction: object, op: object, params: object, exchange: Any, *rest: Any) -> Any:
+        if b"Batch 1" in (exchange.body or b""):
+            raise RuntimeError("a bug")
+        return build(redaction, op, params, exchange, *rest)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("mock_server.traffic.recorder.build", failing)
+    recorder = recorder_module.Recorder(contract, tmp_path)
+    with serve_in_thread(broken.mock()) as upstream:
+        app = ValidationProxy(contract, upstream.origin, recorder=recorder)
+        with Client(app) as proxy, caplog.at_level(logging.ERROR, logger="mock_server.recorder"):
+            for index in range(3):
+                proxy.post(PATH, content=_named(index), headers={**KEY, **JSON_CT})
+            proxy.run(app.aclose())  # written before the proxy closes
+    assert (recorder.written, recorder.failed) == (2, 1)
+    assert sum(1 for _ in tmp_path.rglob("*.json")) == 2
+    assert "cannot record POST /batch-executions" in caplog.text
