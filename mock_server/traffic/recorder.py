@@ -178,16 +178,21 @@ class Recorder:
         self.flush()  # what waits is part of what was recorded
         parts = [f"recorded {self.written} exchange{'s' if self.written != 1 else ''} in {self.directory}"]
         if self.broken:
-            parts.append(f"{self.broken} of them break the document (noted in the files)")
+            verb = "breaks" if self.broken == 1 else "break"
+            parts.append(f"{self.broken} of them {verb} the document (noted in the files)")
         if self.repeats:
-            parts.append(f"{self.repeats} repeats skipped (--record-all keeps them)")
+            parts.append(f"{_count(self.repeats, 'repeat')} skipped (--record-all keeps them)")
         if self.invalid:
-            parts.append(f"{self.invalid} invalid requests not recorded")
+            parts.append(f"{_count(self.invalid, 'invalid request')} not recorded")
         if self.over:
             parts.append(f"{self.over} past --record-max not recorded")
         if self.failed:
             parts.append(f"{self.failed} could not be written")
         return "; ".join(parts)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _tail(stem: str) -> str:

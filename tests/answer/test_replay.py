@@ -174,7 +174,7 @@ def test_record_max_and_repeats(contract: Contract, tmp_path: Path, caplog: pyte
         "recording stopped: 2 files written (--record-max); later exchanges are not recorded"
     ]
     assert recorder.summary() == (
-        f"recorded 2 exchanges in {tmp_path}; 1 repeats skipped (--record-all keeps them); "
+        f"recorded 2 exchanges in {tmp_path}; 1 repeat skipped (--record-all keeps them); "
         "3 past --record-max not recorded"
     )
 

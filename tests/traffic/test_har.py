@@ -103,7 +103,7 @@ def test_a_browsers_har_becomes_recordings_with_every_key_hidden(
     summary = capsys.readouterr().out.strip()
     assert summary == (
         f"{source}: 6 entries; recorded 2 exchanges in {out}; 2 of them break the document (noted in the "
-        "files); 1 repeats skipped (--record-all keeps them); "
+        "files); 1 repeat skipped (--record-all keeps them); "
         "2 to no operation of the document left out; 1 whose answer's body the HAR does not hold left out"
     )
     files = sorted(out.rglob("*.json"))

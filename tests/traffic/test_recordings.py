@@ -52,8 +52,8 @@ def test_record_through_the_proxy_then_replay(tmp_path: Path) -> None:
     assert UPSTREAM_KEY not in proxy.stderr  # (httpx logged URLs, query and all)
     summary = [line for line in proxy.stderr.splitlines() if "recorded" in line]
     assert summary == [
-        f"meibel-mock proxy: recorded 3 exchanges in {folder}; 1 repeats skipped (--record-all keeps "
-        "them); 1 invalid requests not recorded"
+        f"meibel-mock proxy: recorded 3 exchanges in {folder}; 1 repeat skipped (--record-all keeps "
+        "them); 1 invalid request not recorded"
     ]
     files = sorted(folder.rglob("*.json"))
     assert [f.relative_to(folder).parts[0] for f in files] == ["createExecution"] * 3
