@@ -96,9 +96,12 @@ class Recorder:
         for op, path_params, exchange, violations, request_broken in pending:
             try:
                 self.record(op, path_params, exchange, violations, request_broken=request_broken)
-            except Exception:  # a bug in one exchange's file must not lose the others of its batch
+            except Exception as exc:  # a bug in one exchange's file must not lose the others of its batch
                 self.failed += 1
-                log.exception("cannot record %s %s", exchange.method, op.path)
+                # One line, and the exception's type only: its message may quote the request.
+                log.error(
+                    "cannot record %s %s: %s (a bug in the kit)", exchange.method, op.path, type(exc).__name__
+                )
 
     def record(
         self,
